@@ -1,0 +1,1 @@
+"""Rounds, team scoring, live contests, emulation, prizes (built on core, quiz and leaderboard)."""

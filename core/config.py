@@ -1,0 +1,59 @@
+"""Settings, read once from environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+class Config:
+    """Defaults for a single-machine install; every value can be overridden from the environment."""
+
+    def __init__(self, **overrides: object) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY") or _dev_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = env.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'thidua.sqlite3'}"
+        )
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.TIMEZONE = env.get("TIMEZONE", "Asia/Ho_Chi_Minh")
+        self.TEAM_MAX_MEMBERS = _int("TEAM_MAX_MEMBERS", 10)
+        self.TEAM_MIN_MEMBERS = _int("TEAM_MIN_MEMBERS", 3)
+        self.REPORT_DEADLINE_DAY = _int("REPORT_DEADLINE_DAY", 20)
+        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20_000)
+        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.BABEL_DEFAULT_LOCALE = env.get("DEFAULT_LOCALE", "vi")
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.LANGUAGES = ("vi", "en")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
+        self.WTF_CSRF_TIME_LIMIT = None  # a slow phone form must not expire mid-way
+        self.TESTING = False
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+def _dev_secret_key() -> str:
+    """A per-install random key kept under instance/, so sessions survive restarts in development."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Spreadsheet imports (org tree, member rosters) with preview and all-or-nothing commit."""

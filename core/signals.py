@@ -1,0 +1,18 @@
+"""Signals through which lower packages tell higher ones what happened (see DESIGN.md).
+
+Receivers live in the higher package; senders never import them.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+signals = Namespace()
+
+#: sent with ``membership`` (core.teams.models.Membership) when a person joins, leaves
+#: or changes role in a team; rankings that attribute results to teams listen to it.
+membership_changed = signals.signal("membership-changed")
+
+#: sent with ``unit`` (core.org.models.Unit) when a unit is moved or deactivated,
+#: so that unit-level boards can be rebuilt.
+unit_changed = signals.signal("unit-changed")

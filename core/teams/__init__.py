@@ -1,0 +1,1 @@
+"""Community Digital Technology Teams (Tổ CNSCĐ) and their memberships."""

@@ -1,0 +1,329 @@
+"""Team rules: naming, size limits, one leader and one deputy, joining and leaving with history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from core.accounts.models import User
+from core.accounts.roles import RoleCode
+from core.db_types import utcnow
+from core.errors import PermissionDenied, ValidationError
+from core.extensions import db
+from core.org.models import Unit, UnitKind
+from core.org.scope import in_scope
+from core.org.service import TEAM_HOLDERS
+from core.signals import membership_changed
+from core.teams.models import Membership, MembershipStatus, Team, TeamRole
+from core.text import clean
+
+ROLE_LABELS = {
+    TeamRole.LEADER: _l("Tổ trưởng"),
+    TeamRole.DEPUTY: _l("Tổ phó"),
+    TeamRole.MEMBER: _l("Tổ viên"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS[TeamRole(role)])
+
+
+def default_team_name(unit: Unit) -> str:
+    """"Tổ CNSCĐ Ấp Phước Lợi – Xã Châu Thành" for a hamlet; the unit's own name otherwise."""
+    if unit.kind_enum == UnitKind.HAMLET and unit.parent is not None:
+        return f"Tổ CNSCĐ {unit.name} – {unit.parent.name}"
+    return f"Tổ CNSCĐ {unit.name}"
+
+
+def _check_group_link(link: str | None) -> str | None:
+    link = clean(link) or None
+    if link is None:
+        return None
+    parsed = urlparse(link)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationError(
+            _("Liên kết nhóm phải là địa chỉ web bắt đầu bằng https:// (ví dụ https://zalo.me/g/abc123)."),
+            field="group_link",
+        )
+    return link
+
+
+def _check_team_name(name: str, unit: Unit, exclude_id: int | None = None) -> str:
+    name = clean(name)
+    if not name:
+        raise ValidationError(_("Chưa nhập tên tổ."), field="name")
+    if len(name) > 200:
+        raise ValidationError(_("Tên tổ dài quá 200 ký tự."), field="name")
+    query = select(Team.id).where(Team.unit_id == unit.id, func.lower(Team.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(Team.id != exclude_id)
+    if db.session.scalar(query) is not None:
+        raise ValidationError(_("“%(u)s” đã có tổ tên “%(n)s”.", u=unit.name, n=name), field="name")
+    return name
+
+
+def create_team(unit: Unit, name: str | None = None, group_link: str | None = None) -> Team:
+    if unit.kind_enum not in TEAM_HOLDERS:
+        raise ValidationError(
+            _("Tổ CNSCĐ chỉ lập ở ấp/khu phố, xã/phường hoặc doanh nghiệp, không lập trực tiếp ở “%(u)s”.", u=unit.name),
+            field="unit_id",
+        )
+    if not unit.active:
+        raise ValidationError(_("Đơn vị “%(u)s” đã ngừng hoạt động.", u=unit.name), field="unit_id")
+    team = Team(
+        unit=unit,
+        name=_check_team_name(name or default_team_name(unit), unit),
+        group_link=_check_group_link(group_link),
+    )
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def update_team(team: Team, name: str, group_link: str | None) -> Team:
+    team.name = _check_team_name(name, team.unit, exclude_id=team.id)
+    team.group_link = _check_group_link(group_link)
+    return team
+
+
+def active_memberships(team: Team) -> list[Membership]:
+    order = {TeamRole.LEADER: 0, TeamRole.DEPUTY: 1, TeamRole.MEMBER: 2}
+    rows = db.session.scalars(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.status == MembershipStatus.ACTIVE
+        )
+    ).all()
+    return sorted(rows, key=lambda m: (order[TeamRole(m.role)], m.user.full_name))
+
+
+def active_count(team: Team) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.team_id == team.id, Membership.status == MembershipStatus.ACTIVE
+        )
+    ) or 0
+
+
+def member_counts(team_ids: list[int]) -> dict[int, int]:
+    """Active member count per team in one query (for commune pages and lists)."""
+    if not team_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.team_id, func.count())
+        .where(Membership.team_id.in_(team_ids), Membership.status == MembershipStatus.ACTIVE)
+        .group_by(Membership.team_id)
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class SizeStatus:
+    count: int
+    minimum: int
+    maximum: int
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.count < self.minimum
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.maximum
+
+
+def size_status(team: Team, count: int | None = None) -> SizeStatus:
+    cfg = current_app.config
+    return SizeStatus(
+        count=active_count(team) if count is None else count,
+        minimum=cfg["TEAM_MIN_MEMBERS"], maximum=cfg["TEAM_MAX_MEMBERS"],
+    )
+
+
+def active_membership_of(user: User) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE
+        )
+    )
+
+
+def _lock(team: Team) -> None:
+    """Serialise roster changes of one team (PostgreSQL row lock; SQLite locks the file anyway)."""
+    db.session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+
+
+def _check_role_free(team: Team, role: TeamRole, exclude: Membership | None = None) -> None:
+    if role == TeamRole.MEMBER:
+        return
+    holder = db.session.scalar(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.role == role,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+    )
+    if holder is not None and holder is not exclude:
+        raise ValidationError(
+            _(
+                "Tổ đã có %(role)s là %(name)s; mỗi tổ chỉ có một %(role)s.",
+                role=role_label(role).lower(), name=holder.user.full_name,
+            ),
+            field="role",
+        )
+
+
+def _check_capacity(team: Team) -> None:
+    status = size_status(team)
+    if status.full:
+        raise ValidationError(
+            _("Tổ đã đủ %(n)d thành viên đang hoạt động; không thể thêm người nữa.", n=status.maximum),
+            field="phone",
+        )
+
+
+def _check_not_in_other_team(user: User, team: Team) -> None:
+    current = active_membership_of(user)
+    if current is not None:
+        if current.team_id == team.id:
+            raise ValidationError(_("%(n)s đã là thành viên của tổ này.", n=user.full_name), field="phone")
+        raise ValidationError(
+            _("%(n)s đang là thành viên của “%(t)s”; cần rời tổ đó trước.", n=user.full_name, t=current.team.name),
+            field="phone",
+        )
+
+
+def add_member(team: Team, user: User, role: TeamRole | str = TeamRole.MEMBER, actor: User | None = None) -> Membership:
+    role = TeamRole(role)
+    _lock(team)
+    _check_not_in_other_team(user, team)
+    _check_capacity(team)
+    _check_role_free(team, role)
+    now = utcnow()
+    membership = Membership(
+        team=team, user=user, role=role, status=MembershipStatus.ACTIVE,
+        requested_at=now, joined_at=now, decided_by_id=actor.id if actor else None,
+    )
+    db.session.add(membership)
+    if user.unit_id is None and user.role_code == RoleCode.MEMBER:
+        user.unit = team.unit
+    db.session.flush()
+    membership_changed.send(membership)
+    return membership
+
+
+def request_to_join(team: Team, user: User) -> Membership:
+    _check_not_in_other_team(user, team)
+    pending = db.session.scalar(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.user_id == user.id,
+            Membership.status == MembershipStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        return pending  # asking twice is the same request
+    membership = Membership(team=team, user=user, role=TeamRole.MEMBER, status=MembershipStatus.PENDING)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def pending_requests(team: Team) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.status == MembershipStatus.PENDING
+        ).order_by(Membership.requested_at)
+    ))
+
+
+def approve_request(membership: Membership, actor: User) -> Membership:
+    if membership.status != MembershipStatus.PENDING:
+        raise ValidationError(_("Yêu cầu này đã được xử lý."))
+    team = membership.team
+    _lock(team)
+    _check_not_in_other_team(membership.user, team)
+    _check_capacity(team)
+    membership.status = MembershipStatus.ACTIVE
+    membership.joined_at = utcnow()
+    membership.decided_by_id = actor.id
+    if membership.user.unit_id is None:
+        membership.user.unit = team.unit
+    db.session.flush()
+    membership_changed.send(membership)
+    return membership
+
+
+def reject_request(membership: Membership, actor: User) -> Membership:
+    if membership.status != MembershipStatus.PENDING:
+        raise ValidationError(_("Yêu cầu này đã được xử lý."))
+    membership.status = MembershipStatus.REJECTED
+    membership.decided_by_id = actor.id
+    return membership
+
+
+def change_role(membership: Membership, role: TeamRole | str) -> Membership:
+    role = TeamRole(role)
+    if not membership.is_active:
+        raise ValidationError(_("Người này không còn trong tổ."))
+    _lock(membership.team)
+    _check_role_free(membership.team, role, exclude=membership)
+    membership.role = role
+    db.session.flush()
+    membership_changed.send(membership)
+    return membership
+
+
+def remove_member(membership: Membership, actor: User) -> Membership:
+    """Leaving closes the membership (left_at) instead of deleting it: past results keep their team."""
+    if not membership.is_active:
+        raise ValidationError(_("Người này không còn trong tổ."))
+    membership.status = MembershipStatus.LEFT
+    membership.left_at = utcnow()
+    membership.decided_by_id = actor.id
+    db.session.flush()
+    membership_changed.send(membership)
+    return membership
+
+
+def team_on(user: User, moment) -> Team | None:  # noqa: ANN001 - datetime
+    """The team the user belonged to at ``moment`` (for attributing past results)."""
+    return db.session.scalar(
+        select(Team).join(Membership).where(
+            Membership.user_id == user.id,
+            Membership.joined_at <= moment,
+            (Membership.left_at.is_(None)) | (Membership.left_at > moment),
+        )
+    )
+
+
+def leads(user: User, team: Team) -> bool:
+    """True for the active leader or deputy of ``team``."""
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.team_id == team.id, Membership.user_id == user.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_([TeamRole.LEADER, TeamRole.DEPUTY]),
+        )
+    ) > 0
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    """Staff act on teams in their scope; a leader or deputy acts on their own team's roster."""
+    if user.role_code in (RoleCode.ADMIN, RoleCode.OFFICER, RoleCode.ORGANISER) and in_scope(user, team.unit):
+        return True
+    return leads(user, team)
+
+
+def require_manage_team(user: User, team: Team) -> None:
+    if not can_manage_team(user, team):
+        raise PermissionDenied
+
+
+def can_view_team(user: User, team: Team) -> bool:
+    if can_manage_team(user, team):
+        return True
+    membership = active_membership_of(user)
+    return membership is not None and membership.team_id == team.id or in_scope(user, team.unit)

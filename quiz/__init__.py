@@ -1,0 +1,1 @@
+"""Question bank and the attempt engine (built on core)."""

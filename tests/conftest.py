@@ -1,0 +1,138 @@
+"""Test harness (DESIGN.md, Tests).
+
+One app per backend for the whole session: SQLite always; PostgreSQL when reachable at
+TEST_DATABASE_URL (required when CI is set). The schema comes from the Alembic migrations, so the
+migrations are tested too. Every test runs inside one outer transaction that is rolled back at the
+end; service code that commits only releases a SAVEPOINT.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
+
+from core.app import create_app
+from core.config import Config
+from core.extensions import db, limiter
+from tests.factories import Factory
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reason() -> str | None:
+    """None when PostgreSQL is usable, else why not."""
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+    return None
+
+
+PG_UNAVAILABLE = _postgres_reason()
+if IN_CI and PG_UNAVAILABLE:
+    raise RuntimeError(f"CI requires PostgreSQL: {PG_UNAVAILABLE}")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(bool(PG_UNAVAILABLE), reason=PG_UNAVAILABLE or "")),
+]
+
+
+def test_config(database_url: str, **overrides: object) -> Config:
+    return Config(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SECRET_KEY="test-secret",
+        TESTING=True,
+        WTF_CSRF_ENABLED=False,
+        REDIS_URL=None,
+        RATELIMIT_STORAGE_URI="memory://",
+        SERVER_NAME="localhost",
+        **overrides,
+    )
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = PG_URL
+        _reset_postgres(url)
+    application = create_app(test_config(url))
+    with application.app_context():
+        upgrade()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+class _ConnectionBoundSession(Session):
+    """Flask-SQLAlchemy's Session picks an engine itself; in tests it must use our connection."""
+
+    def get_bind(self, *args: object, **kwargs: object) -> sa.engine.Connection:  # type: ignore[override]
+        return self.bind  # type: ignore[return-value]
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[sa.orm.scoped_session]:
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _ConnectionBoundSession}
+    )
+    limiter.reset()
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def make(session: sa.orm.scoped_session) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def client(app: Flask, session: sa.orm.scoped_session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client: FlaskClient):  # noqa: ANN201 - returns a helper
+    """``login(user)`` signs the test client in as ``user`` (password set by the factory)."""
+
+    def sign_in(user: object, password: str = Factory.PASSWORD) -> FlaskClient:
+        response = client.post("/login", data={"login": user.login_name, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+def pytest_report_header() -> list[str]:
+    pg = "PostgreSQL: " + (PG_UNAVAILABLE or f"used ({PG_URL})")
+    return [pg, f"CI: {IN_CI}", f"repo: {Path(__file__).resolve().parent.parent}"]

@@ -1,0 +1,83 @@
+"""Factories that build real rows through the services (so tests exercise the same rules)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from werkzeug.security import generate_password_hash
+
+from core.accounts import service as accounts
+from core.accounts.models import User
+from core.accounts.roles import RoleCode
+from core.extensions import db
+from core.org import service as org
+from core.org.models import Unit, UnitKind
+from core.teams import service as teams
+from core.teams.models import Membership, Team, TeamRole
+
+_PHONES = itertools.count(1)
+
+
+@dataclass
+class Tree:
+    """A province with both shapes: communes straight under it, and an old-style district."""
+
+    province: Unit
+    commune: Unit  # Xã Châu Thành, directly under the province
+    hamlet: Unit  # Ấp Phước Lợi, in Châu Thành
+    hamlet2: Unit  # Ấp Tân Hòa, in Châu Thành
+    other_commune: Unit  # Phường Rạch Giá, beside Châu Thành
+    other_hamlet: Unit  # Khu phố 1, in Rạch Giá
+    district: Unit  # Huyện Giồng Riềng
+    district_commune: Unit  # Xã Thạnh Hưng, under the district
+    district_hamlet: Unit  # Ấp Thạnh Lợi
+    enterprise: Unit  # an enterprise under Rạch Giá
+
+
+class Factory:
+    PASSWORD = "mat-khau-thu"  # noqa: S105 - test password
+    _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast to check in tests
+
+    def phone(self) -> str:
+        return f"0912{next(_PHONES):06d}"
+
+    def unit(self, name: str, kind: UnitKind | str, parent: Unit | None = None) -> Unit:
+        return org.create_unit(name, kind, parent)
+
+    def tree(self) -> Tree:
+        province = self.unit("Tỉnh An Giang", UnitKind.PROVINCE)
+        commune = self.unit("Xã Châu Thành", UnitKind.COMMUNE, province)
+        other = self.unit("Phường Rạch Giá", UnitKind.WARD, province)
+        district = self.unit("Huyện Giồng Riềng", UnitKind.DISTRICT, province)
+        district_commune = self.unit("Xã Thạnh Hưng", UnitKind.COMMUNE, district)
+        return Tree(
+            province=province,
+            commune=commune,
+            hamlet=self.unit("Ấp Phước Lợi", UnitKind.HAMLET, commune),
+            hamlet2=self.unit("Ấp Tân Hòa", UnitKind.HAMLET, commune),
+            other_commune=other,
+            other_hamlet=self.unit("Khu phố 1", UnitKind.HAMLET, other),
+            district=district,
+            district_commune=district_commune,
+            district_hamlet=self.unit("Ấp Thạnh Lợi", UnitKind.HAMLET, district_commune),
+            enterprise=self.unit("Công ty May Kiên Giang", UnitKind.ENTERPRISE, other),
+        )
+
+    def user(
+        self, role: RoleCode | str = RoleCode.MEMBER, unit: Unit | None = None,
+        full_name: str = "Nguyễn Văn An", username: str | None = None,
+    ) -> User:
+        user = accounts.create_user(
+            full_name, role=role, unit=unit, phone=None if username else self.phone(), username=username
+        )
+        user.password_hash = self._HASH
+        db.session.flush()
+        return user
+
+    def team(self, unit: Unit, name: str | None = None) -> Team:
+        return teams.create_team(unit, name)
+
+    def member(self, team: Team, role: TeamRole | str = TeamRole.MEMBER, full_name: str = "Trần Thị Bình") -> Membership:
+        user = self.user(RoleCode.MEMBER, team.unit, full_name=full_name)
+        return teams.add_member(team, user, role)
