@@ -78,6 +78,8 @@ class Factory:
     def team(self, unit: Unit, name: str | None = None) -> Team:
         return teams.create_team(unit, name)
 
-    def member(self, team: Team, role: TeamRole | str = TeamRole.MEMBER, full_name: str = "Trần Thị Bình") -> Membership:
+    def member(
+        self, team: Team, role: TeamRole | str = TeamRole.MEMBER, full_name: str = "Trần Thị Bình"
+    ) -> Membership:
         user = self.user(RoleCode.MEMBER, team.unit, full_name=full_name)
         return teams.add_member(team, user, role)

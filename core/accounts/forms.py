@@ -26,7 +26,10 @@ class ChangePasswordForm(FlaskForm):
     )
     new_password = PasswordField(
         _l("Mật khẩu mới"),
-        validators=[DataRequired(_l("Hãy nhập mật khẩu mới.")), Length(min=8, message=_l("Mật khẩu phải có ít nhất 8 ký tự."))],
+        validators=[
+            DataRequired(_l("Hãy nhập mật khẩu mới.")),
+            Length(min=8, message=_l("Mật khẩu phải có ít nhất 8 ký tự.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

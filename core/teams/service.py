@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlparse
 
 from flask import current_app
@@ -70,7 +71,10 @@ def _check_team_name(name: str, unit: Unit, exclude_id: int | None = None) -> st
 def create_team(unit: Unit, name: str | None = None, group_link: str | None = None) -> Team:
     if unit.kind_enum not in TEAM_HOLDERS:
         raise ValidationError(
-            _("Tổ CNSCĐ chỉ lập ở ấp/khu phố, xã/phường hoặc doanh nghiệp, không lập trực tiếp ở “%(u)s”.", u=unit.name),
+            _(
+                "Tổ CNSCĐ chỉ lập ở ấp/khu phố, xã/phường hoặc doanh nghiệp, không lập trực tiếp ở “%(u)s”.",
+                u=unit.name,
+            ),
             field="unit_id",
         )
     if not unit.active:
@@ -288,7 +292,7 @@ def remove_member(membership: Membership, actor: User) -> Membership:
     return membership
 
 
-def team_on(user: User, moment) -> Team | None:  # noqa: ANN001 - datetime
+def team_on(user: User, moment: datetime) -> Team | None:
     """The team the user belonged to at ``moment`` (for attributing past results)."""
     return db.session.scalar(
         select(Team).join(Membership).where(
