@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
@@ -40,9 +40,23 @@ def _postgres_reason() -> str | None:
     return None
 
 
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_reason() -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        return f"Redis not reachable at {REDIS_URL}: {exc.__class__.__name__}"
+    return None
+
+
 PG_UNAVAILABLE = _postgres_reason()
-if IN_CI and PG_UNAVAILABLE:
-    raise RuntimeError(f"CI requires PostgreSQL: {PG_UNAVAILABLE}")
+REDIS_UNAVAILABLE = _redis_reason()
+if IN_CI and (PG_UNAVAILABLE or REDIS_UNAVAILABLE):
+    raise RuntimeError(f"CI requires PostgreSQL and Redis: {PG_UNAVAILABLE or REDIS_UNAVAILABLE}")
 
 BACKENDS = [
     "sqlite",
@@ -50,17 +64,17 @@ BACKENDS = [
 ]
 
 
-def test_config(database_url: str, **overrides: object) -> Config:
-    return Config(
-        SQLALCHEMY_DATABASE_URI=database_url,
-        SECRET_KEY="test-secret",
-        TESTING=True,
-        WTF_CSRF_ENABLED=False,
-        REDIS_URL=None,
-        RATELIMIT_STORAGE_URI="memory://",
-        SERVER_NAME="localhost",
-        **overrides,
-    )
+def make_config(database_url: str, **overrides: object) -> Config:
+    settings: dict[str, object] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "localhost",
+    }
+    return Config(**{**settings, **overrides})
 
 
 def _reset_postgres(url: str) -> None:
@@ -78,7 +92,7 @@ def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     else:
         url = PG_URL
         _reset_postgres(url)
-    application = create_app(test_config(url))
+    application = create_app(make_config(url))
     with application.app_context():
         upgrade()
         yield application
@@ -117,7 +131,34 @@ def make(session: sa.orm.scoped_session) -> Factory:
 
 
 @pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database of its own (index 15 by default), flushed before and after each test."""
+    if REDIS_UNAVAILABLE:
+        pytest.skip(REDIS_UNAVAILABLE)
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield REDIS_URL
+    conn.flushdb()
+    conn.close()
+
+
+class _IsolatedClient(FlaskClient):
+    """Requests in tests share the session-wide app context, hence ``g``; Flask-Login caches the
+    signed-in user there, so each request must start without it, as it does in production."""
+
+    def open(self, *args: object, **kwargs: object):  # noqa: ANN201
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+
+@pytest.fixture
 def client(app: Flask, session: sa.orm.scoped_session) -> FlaskClient:
+    app.test_client_class = _IsolatedClient
     return app.test_client()
 
 
@@ -135,4 +176,5 @@ def login(client: FlaskClient):  # noqa: ANN201 - returns a helper
 
 def pytest_report_header() -> list[str]:
     pg = "PostgreSQL: " + (PG_UNAVAILABLE or f"used ({PG_URL})")
-    return [pg, f"CI: {IN_CI}", f"repo: {Path(__file__).resolve().parent.parent}"]
+    rd = "Redis: " + (REDIS_UNAVAILABLE or f"used ({REDIS_URL})")
+    return [pg, rd, f"CI: {IN_CI}", f"repo: {Path(__file__).resolve().parent.parent}"]

@@ -39,6 +39,15 @@ class Factory:
     PASSWORD = "mat-khau-thu"  # noqa: S105 - test password
     _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast to check in tests
 
+    _default: Unit | None = None
+
+    def default_unit(self) -> Unit:
+        """A commune for users whose unit does not matter to the test."""
+        if self._default is None:
+            province = self.unit("Tỉnh Mặc Định", UnitKind.PROVINCE)
+            self._default = self.unit("Xã Mặc Định", UnitKind.COMMUNE, province)
+        return self._default
+
     def phone(self) -> str:
         return f"0912{next(_PHONES):06d}"
 
@@ -68,6 +77,8 @@ class Factory:
         self, role: RoleCode | str = RoleCode.MEMBER, unit: Unit | None = None,
         full_name: str = "Nguyễn Văn An", username: str | None = None,
     ) -> User:
+        if unit is None and role != RoleCode.ADMIN:
+            unit = self.default_unit()
         user = accounts.create_user(
             full_name, role=role, unit=unit, phone=None if username else self.phone(), username=username
         )
