@@ -46,8 +46,8 @@ def create_app(config: Config | None = None, **overrides: object) -> Flask:
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or "threading",
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or None,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        cors_allowed_origins=app.config["SOCKETIO_CORS_ORIGINS"],
     )
 
     _register_blueprints(app)

@@ -39,6 +39,9 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = env.get("DEFAULT_LOCALE", "vi")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.LANGUAGES = ("vi", "en")
+        # "threading" for the development server; "gevent" under gunicorn's gevent worker.
+        self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
+        self.SOCKETIO_CORS_ORIGINS = env.get("SOCKETIO_CORS_ORIGINS") or None
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

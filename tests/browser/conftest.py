@@ -1,0 +1,64 @@
+"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium) against a real server
+process with the demo province loaded. Playwright never downloads a browser of its own here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.servers import prepare_database, running_server, server_env
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    # The machine's network is closed: no background fetches, no sandbox as root, no GPU.
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not os.path.exists(CHROMIUM):
+        message = f"Debian's Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[str]:
+    env = server_env(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'live.sqlite3'}")
+    prepare_database(env, demo=True)
+    with running_server(env) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object, live_url: str) -> Iterator[object]:
+    """A fresh phone-sized page (360 px wide, as on a cheap Android phone) per test."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", base_url=live_url)
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
