@@ -40,11 +40,10 @@ def test_sign_in_limit_is_shared_by_all_workers(env):
 
 
 def test_socketio_messages_from_another_process_reach_clients(env, redis_url):
-    with running_server(env) as base:
-        with socketio.SimpleClient() as client:
-            client.connect(base, transports=["websocket"])
-            # What a second worker does when it emits: publish on the shared queue.
-            other_worker = socketio.RedisManager(redis_url, channel="flask-socketio", write_only=True)
-            other_worker.emit("announcement", {"text": "Đợt thi tuần 1 đã mở"}, namespace="/")
-            event, data = client.receive(timeout=10)
+    with running_server(env) as base, socketio.SimpleClient() as client:
+        client.connect(base, transports=["websocket"])
+        # What a second worker does when it emits: publish on the shared queue.
+        other_worker = socketio.RedisManager(redis_url, channel="flask-socketio", write_only=True)
+        other_worker.emit("announcement", {"text": "Đợt thi tuần 1 đã mở"}, namespace="/")
+        event, data = client.receive(timeout=10)
     assert (event, data) == ("announcement", {"text": "Đợt thi tuần 1 đã mở"})
