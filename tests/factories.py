@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 from dataclasses import dataclass
 
 from werkzeug.security import generate_password_hash
@@ -17,6 +19,18 @@ from core.teams import service as teams
 from core.teams.models import Membership, Team, TeamRole
 
 _PHONES = itertools.count(1)
+_USERNAMES = itertools.count(1)
+
+
+def field_errors(page: str, field: str) -> list[str]:
+    """The error messages the _forms.html ``field`` macro rendered under one form field."""
+    pattern = rf'<p class="error" id="{re.escape(field)}-error" role="alert">(.*?)</p>'
+    return [html.unescape(m) for m in re.findall(pattern, page, flags=re.S)]
+
+
+def flashes(page: str, category: str = "error") -> list[str]:
+    pattern = rf'<p class="flash flash-{category}"[^>]*>(.*?)</p>'
+    return [html.unescape(m) for m in re.findall(pattern, page, flags=re.S)]
 
 
 @dataclass
@@ -94,3 +108,10 @@ class Factory:
     ) -> Membership:
         user = self.user(RoleCode.MEMBER, team.unit, full_name=full_name)
         return teams.add_member(team, user, role)
+
+    def admin(self, full_name: str = "Lê Quản Trị") -> User:
+        return self.user(RoleCode.ADMIN, None, full_name=full_name, username=f"admin{next(_USERNAMES)}")
+
+    def fill(self, team: Team, count: int) -> list[Membership]:
+        """``count`` more plain members in ``team``."""
+        return [self.member(team, full_name=f"Thành viên {i + 1}") for i in range(count)]

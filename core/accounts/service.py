@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.accounts.models import User
@@ -14,8 +14,9 @@ from core.db_types import utcnow
 from core.errors import ValidationError
 from core.extensions import db
 from core.org.models import Unit
+from core.pagination import PER_PAGE, Page, paginate_select, slice_ids
 from core.phone import normalise_phone
-from core.text import clean
+from core.text import clean, fold
 
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"[a-z0-9._-]{3,40}")
@@ -103,9 +104,11 @@ def _check_full_name(full_name: str) -> str:
     return full_name
 
 
-def _check_role_unit(role: RoleCode, unit: Unit | None) -> None:
+def _check_role_unit(role: RoleCode, unit: Unit | None, current: Unit | None = None) -> None:
     if role != RoleCode.ADMIN and unit is None:
         raise ValidationError(_("Tài khoản này cần thuộc một đơn vị."), field="unit_id")
+    if unit is not None and not unit.active and unit is not current:
+        raise ValidationError(_("Đơn vị “%(u)s” đã ngừng hoạt động.", u=unit.name), field="unit_id")
 
 
 def create_user(
@@ -135,9 +138,15 @@ def create_user(
 
 def update_user(
     user: User, full_name: str, role: RoleCode | str, unit: Unit | None,
-    phone: str | None, username: str | None, active: bool,
+    phone: str | None, username: str | None, active: bool, actor: User | None = None,
 ) -> User:
     role = RoleCode(role)
+    if actor is not None and actor.id == user.id:
+        # An admin who locks themselves out may leave the install with no admin at all.
+        if not active:
+            raise ValidationError(_("Bạn không thể tự khóa tài khoản của chính mình."), field="active")
+        if role != user.role_code:
+            raise ValidationError(_("Bạn không thể tự đổi vai trò của chính mình."), field="role")
     user.full_name = _check_full_name(full_name)
     new_phone = normalise_phone(phone) if phone else None
     if new_phone:
@@ -145,8 +154,45 @@ def update_user(
     new_username = _check_username(username, user.id)
     if new_phone is None and new_username is None:
         raise ValidationError(_("Cần số điện thoại hoặc tên đăng nhập."), field="phone")
-    _check_role_unit(role, unit)
+    _check_role_unit(role, unit, current=user.unit)
     user.phone, user.username, user.role_code, user.unit, user.active = (
         new_phone, new_username, role, unit, active,
     )
     return user
+
+
+def reset_password(user: User, new: str) -> None:
+    """An admin sets a new password for someone who forgot theirs (or never had one)."""
+    set_password(user, new, field="new_password")
+
+
+def _phone_digits(q: str) -> str | None:
+    """The digits to look for in phone numbers, "+84 912" and "84912" written as "0912"."""
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < 3 or not re.fullmatch(r"[\s\d.+\-()]+", q):
+        return None
+    if q.strip().startswith("+84") or (digits.startswith("84") and len(digits) == 11):
+        return "0" + digits[2:]
+    return digits
+
+
+def search_users(
+    q: str = "", role: RoleCode | str | None = None, page: int | None = 1, per_page: int = PER_PAGE,
+) -> Page[User]:
+    """Accounts matching ``q`` in the name (accent- and case-insensitive), phone or username."""
+    query = select(User).where(User.role_code == RoleCode(role) if role else true())
+    needle = fold(q or "")
+    if not needle:
+        return paginate_select(query.order_by(User.full_name, User.id), page, per_page)
+    digits = _phone_digits(q)
+    rows = db.session.execute(query.with_only_columns(User.id, User.full_name, User.phone, User.username))
+    matches = sorted(
+        (fold(name), user_id)
+        for user_id, name, phone, username in rows
+        if needle in fold(name)
+        or (digits is not None and phone is not None and digits in phone)
+        or (username is not None and needle in username)
+    )
+    ids, page, total = slice_ids([user_id for _key, user_id in matches], page, per_page)
+    by_id = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids))).unique()}
+    return Page([by_id[i] for i in ids], total, page, per_page)

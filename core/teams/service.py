@@ -9,19 +9,23 @@ from urllib.parse import urlparse
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
+from sqlalchemy.sql.elements import ColumnElement
 
+from core.accounts import service as accounts
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
 from core.org.models import Unit, UnitKind
-from core.org.scope import in_scope
+from core.org.scope import in_scope, scope_path
 from core.org.service import TEAM_HOLDERS
+from core.pagination import PER_PAGE, Page, paginate_select, slice_ids
+from core.phone import normalise_phone
 from core.signals import membership_changed
 from core.teams.models import Membership, MembershipStatus, Team, TeamRole
-from core.text import clean
+from core.text import clean, fold
 
 ROLE_LABELS = {
     TeamRole.LEADER: _l("Tổ trưởng"),
@@ -60,10 +64,9 @@ def _check_team_name(name: str, unit: Unit, exclude_id: int | None = None) -> st
         raise ValidationError(_("Chưa nhập tên tổ."), field="name")
     if len(name) > 200:
         raise ValidationError(_("Tên tổ dài quá 200 ký tự."), field="name")
-    query = select(Team.id).where(Team.unit_id == unit.id, func.lower(Team.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(Team.id != exclude_id)
-    if db.session.scalar(query) is not None:
+    # Compared in Python: SQLite's lower() folds ASCII only ("Tổ" and "TỔ" would differ there).
+    others = db.session.execute(select(Team.id, Team.name).where(Team.unit_id == unit.id))
+    if any(other.casefold() == name.casefold() and team_id != exclude_id for team_id, other in others):
         raise ValidationError(_("“%(u)s” đã có tổ tên “%(n)s”.", u=unit.name, n=name), field="name")
     return name
 
@@ -121,7 +124,7 @@ def member_counts(team_ids: list[int]) -> dict[int, int]:
         select(Membership.team_id, func.count())
         .where(Membership.team_id.in_(team_ids), Membership.status == MembershipStatus.ACTIVE)
         .group_by(Membership.team_id)
-    )
+    ).all()  # a list of rows: dict() of a Result itself would treat it as a mapping and fail
     return dict(rows)
 
 
@@ -180,6 +183,11 @@ def _check_role_free(team: Team, role: TeamRole, exclude: Membership | None = No
         )
 
 
+def _check_team_active(team: Team) -> None:
+    if not team.active:
+        raise ValidationError(_("Tổ “%(t)s” đã giải thể.", t=team.name))
+
+
 def _check_capacity(team: Team) -> None:
     status = size_status(team)
     if status.full:
@@ -202,6 +210,7 @@ def _check_not_in_other_team(user: User, team: Team) -> None:
 
 def add_member(team: Team, user: User, role: TeamRole | str = TeamRole.MEMBER, actor: User | None = None) -> Membership:
     role = TeamRole(role)
+    _check_team_active(team)
     _lock(team)
     _check_not_in_other_team(user, team)
     _check_capacity(team)
@@ -219,7 +228,55 @@ def add_member(team: Team, user: User, role: TeamRole | str = TeamRole.MEMBER, a
     return membership
 
 
+def add_member_by_phone(
+    team: Team, phone: str, full_name: str | None = None,
+    role: TeamRole | str = TeamRole.MEMBER, actor: User | None = None,
+) -> Membership:
+    """Add the person with this phone number; someone not yet known gets a member account
+    (in the team's unit, without a password until one is set for them)."""
+    number = normalise_phone(phone)
+    user = db.session.scalar(select(User).where(User.phone == number))
+    if user is not None and not user.active:
+        raise ValidationError(
+            _("Tài khoản %(p)s (%(n)s) đang bị khóa; hãy nhờ quản trị viên mở lại.", p=number, n=user.full_name),
+            field="phone",
+        )
+    if user is None:
+        if not clean(full_name):
+            raise ValidationError(
+                _("Chưa có tài khoản với số %(p)s; hãy nhập họ và tên để thêm người mới.", p=number),
+                field="full_name",
+            )
+        # Refuse a full team or a taken role before an account is created for nothing.
+        _check_team_active(team)
+        _check_capacity(team)
+        _check_role_free(team, TeamRole(role))
+        user = accounts.create_user(full_name or "", RoleCode.MEMBER, unit=team.unit, phone=number)
+    return add_member(team, user, role, actor)
+
+
+def join_area(user: User) -> Unit | None:
+    """Where a person may look for a team to join: a hamlet's whole commune (a hamlet may have
+    no team yet, and people join the team next door), otherwise their own unit."""
+    unit = user.unit
+    if unit is None:
+        return None
+    if unit.kind_enum == UnitKind.HAMLET and unit.parent is not None:
+        return unit.parent
+    return unit
+
+
+def can_request_to_join(user: User, team: Team) -> bool:
+    """Members ask; staff need not, they add people (themselves included) directly."""
+    area = join_area(user)
+    return (
+        team.active and not is_staff(user) and area is not None and team.unit.path.startswith(area.path)
+    )
+
+
 def request_to_join(team: Team, user: User) -> Membership:
+    if not can_request_to_join(user, team):
+        raise PermissionDenied
     _check_not_in_other_team(user, team)
     pending = db.session.scalar(
         select(Membership).where(
@@ -229,6 +286,7 @@ def request_to_join(team: Team, user: User) -> Membership:
     )
     if pending is not None:
         return pending  # asking twice is the same request
+    _check_capacity(team)  # say "full" now rather than leave a request nobody can approve
     membership = Membership(team=team, user=user, role=TeamRole.MEMBER, status=MembershipStatus.PENDING)
     db.session.add(membership)
     db.session.flush()
@@ -243,10 +301,29 @@ def pending_requests(team: Team) -> list[Membership]:
     ))
 
 
+def pending_request_of(user: User, team: Team) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.user_id == user.id,
+            Membership.status == MembershipStatus.PENDING,
+        )
+    )
+
+
+def past_memberships(team: Team) -> list[Membership]:
+    """People who left, latest first: the team's history."""
+    return list(db.session.scalars(
+        select(Membership).where(
+            Membership.team_id == team.id, Membership.status == MembershipStatus.LEFT
+        ).order_by(Membership.left_at.desc(), Membership.id.desc())
+    ))
+
+
 def approve_request(membership: Membership, actor: User) -> Membership:
     if membership.status != MembershipStatus.PENDING:
         raise ValidationError(_("Yêu cầu này đã được xử lý."))
     team = membership.team
+    _check_team_active(team)
     _lock(team)
     _check_not_in_other_team(membership.user, team)
     _check_capacity(team)
@@ -292,6 +369,32 @@ def remove_member(membership: Membership, actor: User) -> Membership:
     return membership
 
 
+def dissolve_team(team: Team, actor: User) -> Team:
+    """Giải thể: the team stops; everyone still in it leaves today and open requests are
+    turned down, so the history (and past results) stays attached to the team."""
+    _check_team_active(team)
+    _lock(team)
+    now = utcnow()
+    open_ones = db.session.scalars(
+        select(Membership).where(
+            Membership.team_id == team.id,
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
+        )
+    ).all()
+    leaving = [m for m in open_ones if m.is_active]
+    for membership in open_ones:
+        if membership.is_active:
+            membership.status, membership.left_at = MembershipStatus.LEFT, now
+        else:
+            membership.status = MembershipStatus.REJECTED
+        membership.decided_by_id = actor.id
+    team.active = False
+    db.session.flush()
+    for membership in leaving:
+        membership_changed.send(membership)
+    return team
+
+
 def team_on(user: User, moment: datetime) -> Team | None:
     """The team the user belonged to at ``moment`` (for attributing past results)."""
     return db.session.scalar(
@@ -316,7 +419,7 @@ def leads(user: User, team: Team) -> bool:
 
 def can_manage_team(user: User, team: Team) -> bool:
     """Staff act on teams in their scope; a leader or deputy acts on their own team's roster."""
-    if user.role_code in (RoleCode.ADMIN, RoleCode.OFFICER, RoleCode.ORGANISER) and in_scope(user, team.unit):
+    if is_staff(user) and in_scope(user, team.unit):
         return True
     return leads(user, team)
 
@@ -327,7 +430,63 @@ def require_manage_team(user: User, team: Team) -> None:
 
 
 def can_view_team(user: User, team: Team) -> bool:
-    if can_manage_team(user, team):
+    """Managers; anyone who is, was or asks to be in the team; and people who may ask to join it."""
+    if can_manage_team(user, team) or in_scope(user, team.unit):
         return True
-    membership = active_membership_of(user)
-    return membership is not None and membership.team_id == team.id or in_scope(user, team.unit)
+    been_there = db.session.scalar(
+        select(func.count()).where(
+            Membership.team_id == team.id, Membership.user_id == user.id,
+            Membership.status != MembershipStatus.REJECTED,
+        )
+    )
+    if been_there:
+        return True
+    area = join_area(user)
+    return area is not None and team.unit.path.startswith(area.path)
+
+
+def require_view_team(user: User, team: Team) -> None:
+    if not can_view_team(user, team):
+        raise PermissionDenied
+
+
+def is_staff(user: User) -> bool:
+    return user.role_code in (RoleCode.ADMIN, RoleCode.OFFICER, RoleCode.ORGANISER)
+
+
+def can_dissolve_team(user: User, team: Team) -> bool:
+    """Dissolving is for staff whose scope holds the team, not for its own leader."""
+    return is_staff(user) and in_scope(user, team.unit)
+
+
+def _listing_clause(user: User) -> ColumnElement[bool]:
+    """Staff list the teams in their scope; anyone else the teams of their join area."""
+    if is_staff(user):
+        prefix = scope_path(user)
+    else:
+        area = join_area(user)
+        prefix = area.path if area is not None else "/nowhere/"
+    return true() if prefix is None else Unit.path.startswith(prefix)
+
+
+def list_teams(
+    user: User, q: str = "", unit: Unit | None = None, page: int | None = 1, per_page: int = PER_PAGE,
+) -> Page[Team]:
+    """Active teams the user may see, optionally below ``unit`` and matching ``q`` without regard
+    to accents or case ("to cnscd phuoc loi" finds "Tổ CNSCĐ Ấp Phước Lợi")."""
+    query = (
+        select(Team).join(Unit, Team.unit_id == Unit.id)
+        .where(Team.active, _listing_clause(user))
+    )
+    if unit is not None:
+        query = query.where(Unit.path.startswith(unit.path))
+    needle = fold(q or "")
+    if not needle:
+        return paginate_select(query.order_by(Team.name, Team.id), page, per_page)
+    # Folding happens in Python so SQLite and PostgreSQL agree; only (id, name) pairs are read,
+    # which stays small at provincial scale (about a thousand teams).
+    pairs = db.session.execute(query.with_only_columns(Team.id, Team.name)).all()
+    matches = sorted((fold(name), team_id) for team_id, name in pairs if needle in fold(name))
+    ids, page, total = slice_ids([team_id for _key, team_id in matches], page, per_page)
+    by_id = {team.id: team for team in db.session.scalars(select(Team).where(Team.id.in_(ids)))}
+    return Page([by_id[i] for i in ids], total, page, per_page)
