@@ -18,9 +18,10 @@ def normalise_phone(raw: str, field: str = "phone") -> str:
     Accepts ``+84 912 345 678``, ``84912345678``, ``0912.345.678`` and numbers that lost
     their leading zero in a spreadsheet (``912345678``).
     """
-    text = _PUNCTUATION.sub("", str(raw or ""))
-    if text.endswith(".0"):  # a number stored as a float in Excel
+    text = str(raw or "").strip()
+    if re.fullmatch(r"\d+\.0", text):  # a number stored as a float in Excel
         text = text[:-2]
+    text = _PUNCTUATION.sub("", text)
     if not text:
         raise ValidationError(_("Chưa nhập số điện thoại."), field=field)
     if text.isdigit() and len(text) == 9 and not text.startswith("0"):

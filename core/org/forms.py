@@ -5,31 +5,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Optional
 
+from core.forms import ChoiceField
 from core.org.service import KIND_LABELS
 
 NO_PARENT = 0  # the value of "no parent" in a parent select (a province is a root)
-
-
-class ChoiceField(SelectField):
-    """A select whose errors speak Vietnamese (WTForms ships no Vietnamese catalogue).
-
-    With ``validate_choice=False`` any posted value reaches the view, which resolves it and lets
-    the service give the specific message (wrong kind of parent, a cycle, outside scope)."""
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as exc:
-            raise ValidationError(str(_l("Lựa chọn không hợp lệ."))) from exc
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(_l("Lựa chọn không hợp lệ."))) from exc
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.org.forms import ChoiceField
+from core.forms import ChoiceField
 from core.teams.models import TeamRole
 from core.teams.service import ROLE_LABELS
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from core.org.forms import ChoiceField
+from core.forms import ChoiceField
 
 
 def _full_name() -> StringField:

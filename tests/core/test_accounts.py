@@ -16,7 +16,7 @@ from tests.factories import Factory
 @pytest.mark.parametrize(
     "raw",
     ["0912345678", "+84 912 345 678", "+84912345678", "84912345678", "0912.345.678", "0912 345 678",
-     "0912-345-678", "912345678", " (0912) 345678 "],
+     "0912-345-678", "912345678", " (0912) 345678 ", "912345678.0"],
 )
 def test_phone_numbers_are_normalised_to_ten_digits(raw):
     assert normalise_phone(raw) == "0912345678"
