@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -37,11 +39,28 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_url(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[str]:
-    env = server_env(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'live.sqlite3'}")
+def live_db(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Path:
+    """The demo database behind the live server, for reading what a test needs (a phone number)."""
+    return tmp_path_factory.mktemp("browser") / "live.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def live_url(live_db: Path) -> Iterator[str]:
+    env = server_env(f"sqlite:///{live_db}")
     prepare_database(env, demo=True)
     with running_server(env) as base:
         yield base
+
+
+@pytest.fixture
+def query(live_db: Path, live_url: str):  # noqa: ANN201 - returns a helper
+    """``query(sql, *args)`` reads the live server's database with plain sqlite3 (no second app)."""
+
+    def run(sql: str, *args: object) -> list[tuple]:
+        with sqlite3.connect(live_db) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    return run
 
 
 @pytest.fixture(scope="session")
