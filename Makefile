@@ -34,7 +34,8 @@ demo: db
 	$(BIN)/flask demo accounts
 
 serve:
-	$(BIN)/flask serve --host $(HOST) --port $(PORT)
+	@echo "Thi đua số: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 run: demo serve
 

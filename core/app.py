@@ -86,12 +86,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from core.cli import serve
     from core.demo import demo_cli
     from core.imports.cli import import_cli
     from core.users.cli import users_cli
 
-    for group in (serve, demo_cli, import_cli, users_cli):
+    for group in (demo_cli, import_cli, users_cli):
         app.cli.add_command(group)
 
 
