@@ -146,14 +146,19 @@ def redis_url() -> Iterator[str]:
 
 class _IsolatedClient(FlaskClient):
     """Requests in tests share the session-wide app context, hence ``g``; Flask-Login caches the
-    signed-in user there, so each request must start without it, as it does in production."""
+    signed-in user there and Flask-Babel the locale, so each request must start without them, as
+    it does in production."""
+
+    _PER_REQUEST = ("_login_user", "_flask_babel")
 
     def open(self, *args: object, **kwargs: object):  # noqa: ANN201
-        g.pop("_login_user", None)
+        for name in self._PER_REQUEST:
+            g.pop(name, None)
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
+            for name in self._PER_REQUEST:
+                g.pop(name, None)
 
 
 @pytest.fixture
