@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -52,6 +54,7 @@ def create_app(config: Config | None = None, **overrides: object) -> Flask:
 
     _register_blueprints(app)
     _register_cli(app)
+    _init_packages(app)
     _register_errors(app)
     app.before_request(enforce_access)
     app.jinja_env.globals["current_locale"] = lambda: select_locale()
@@ -92,6 +95,13 @@ def _register_cli(app: Flask) -> None:
 
     for group in (demo_cli, import_cli, users_cli):
         app.cli.add_command(group)
+
+
+def _init_packages(app: Flask) -> None:
+    """The packages above core, imported by name: core never imports them (the layers contract),
+    yet each registers its blueprints, commands, Socket.IO handlers and demo part explicitly."""
+    for name in app.config["PACKAGES"]:
+        importlib.import_module(name).init_app(app)
 
 
 def _register_errors(app: Flask) -> None:

@@ -47,6 +47,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
         self.WTF_CSRF_TIME_LIMIT = None  # a slow phone form must not expire mid-way
+        #: packages above core, in dependency order; each exposes init_app(app)
+        self.PACKAGES = ("quiz", "leaderboard", "competitions")
         self.TESTING = False
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -138,6 +138,7 @@ class Demo:
     units: dict[str, Unit] = field(default_factory=dict)  # by name (names are unique in the demo)
     teams: list[Team] = field(default_factory=list)
     people: list[User] = field(default_factory=list)  # team members, leaders, requesters
+    added_parts: list[str] = field(default_factory=list)  # package parts built in this load
 
     def unit(self, name: str) -> Unit:
         return self.units[name]
@@ -287,13 +288,42 @@ def build_staff(demo: Demo) -> None:
 PARTS: tuple[Callable[[Demo], None], ...] = (build_org_tree, build_teams, build_members, build_staff)
 
 
+@dataclass(frozen=True)
+class DemoPart:
+    """A part of the demo that a package above core adds (question bank, rounds, ...).
+
+    ``present()`` tells whether it is loaded already, so a database made before the part existed
+    gets it on the next ``flask demo load``; ``build(rng)`` creates it from its own random stream."""
+
+    name: str
+    present: Callable[[], bool]
+    build: Callable[[random.Random], None]
+
+
+_PACKAGE_PARTS: dict[str, DemoPart] = {}
+
+
+def register_part(part: DemoPart) -> None:
+    """Called by a package's init_app; registering the same name again replaces it."""
+    _PACKAGE_PARTS[part.name] = part
+
+
 def load_demo() -> Demo | None:
-    """Build the demo in the current transaction (the caller commits); None if it already exists."""
-    if find_province() is not None:
-        return None
-    demo = Demo(password_hash=generate_password_hash(DEMO_PASSWORD))
-    for part in PARTS:
-        part(demo)
+    """Build the demo in the current transaction (the caller commits); None if it already exists.
+
+    The package parts are added to an existing demo province when they are missing."""
+    demo = None
+    if find_province() is None:
+        demo = Demo(password_hash=generate_password_hash(DEMO_PASSWORD))
+        for part in PARTS:
+            part(demo)
+    added = [part for part in _PACKAGE_PARTS.values() if not part.present()]
+    for part in added:
+        part.build(_rng(part.name))
+    if demo is not None:
+        demo.added_parts = [part.name for part in added]
+    elif added:
+        demo = Demo(password_hash="", added_parts=[part.name for part in added])
     return demo
 
 
@@ -368,12 +398,16 @@ def load_command() -> None:
         click.echo(f"The demo province “{PROVINCE}” already exists; nothing changed.")
         return
     db.session.commit()
+    parts = f" Parts added: {', '.join(demo.added_parts)}." if demo.added_parts else ""
+    if not demo.units:
+        click.echo(f"The demo province “{PROVINCE}” already exists.{parts}")
+        return
     communes = demo.count(UnitKind.COMMUNE, UnitKind.WARD, UnitKind.TOWN, UnitKind.SPECIAL_ZONE)
     click.echo(
         f"Demo loaded in {time.perf_counter() - started:.1f} s: {PROVINCE} with "
         f"{demo.count(UnitKind.DISTRICT)} district, {communes} communes/wards, "
         f"{demo.count(UnitKind.HAMLET)} hamlets/quarters, {demo.count(UnitKind.ENTERPRISE)} enterprise; "
-        f"{len(demo.teams)} teams, {len(demo.people)} members, {len(STAFF)} staff accounts."
+        f"{len(demo.teams)} teams, {len(demo.people)} members, {len(STAFF)} staff accounts.{parts}"
     )
 
 
