@@ -8,8 +8,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the bank's screens, its commands and its demo part (called by core.app.create_app)."""
     from core.demo import register_part
-    from quiz import models  # noqa: F401 - tables registered for the migrations
-    from quiz import transfer_views  # noqa: F401 - adds the import/export routes to quiz.views.bp
+    from quiz import (
+        models,  # noqa: F401 - tables registered for the migrations
+        transfer_views,  # noqa: F401 - adds the import/export routes to quiz.views.bp
+    )
     from quiz.cli import quiz_cli
     from quiz.demo import DEMO_BANK
     from quiz.views import bp
