@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts.models import User
@@ -140,6 +140,14 @@ class Attempt(db.Model):
     (e.g. "round:42"), set by the package that owns it; quiz knows nothing of rounds."""
 
     __tablename__ = "attempts"
+    __table_args__ = (
+        # At most one attempt in progress per person and context, whatever the races (two tabs,
+        # two phones, a double click): the database refuses the second.
+        Index(
+            "uq_attempts_one_in_progress", "user_id", "context", unique=True,
+            sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -173,6 +181,9 @@ class AttemptItem(db.Model):
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer_ms: Mapped[int | None] = mapped_column(Integer)  # from the attempt's start to the last answer
+    # The client numbers its saves; a save older than the one stored (arriving out of order on a
+    # weak network) is ignored, and resending the same save changes nothing.
+    answer_seq: Mapped[int] = mapped_column(Integer, default=0)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     version: Mapped[QuestionVersion] = relationship(lazy="joined")

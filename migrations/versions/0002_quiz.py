@@ -60,6 +60,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attempts_context'), ['context'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_attempts_one_in_progress', ['user_id', 'context'], unique=True, sqlite_where=sa.text("status = 'in_progress'"), postgresql_where=sa.text("status = 'in_progress'"))
 
     op.create_table('questions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -135,6 +136,7 @@ def upgrade():
     sa.Column('is_correct', sa.Boolean(), nullable=True),
     sa.Column('answered_at', core.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answer_ms', sa.Integer(), nullable=True),
+    sa.Column('answer_seq', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_items_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['version_id'], ['question_versions.id'], name=op.f('fk_attempt_items_version_id_question_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_items')),
@@ -188,6 +190,7 @@ def downgrade():
 
     op.drop_table('questions')
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_index('uq_attempts_one_in_progress')
         batch_op.drop_index(batch_op.f('ix_attempts_user_id'))
         batch_op.drop_index(batch_op.f('ix_attempts_status'))
         batch_op.drop_index(batch_op.f('ix_attempts_context'))

@@ -1,0 +1,253 @@
+"""The attempt engine: draw, shuffle, a deadline kept by the server, idempotent saves, grading.
+
+It knows nothing of rounds: the caller names the attempt's ``context`` (e.g. "round:42"), gives
+the draw plan and the deadline, and decides who may start. Choices travel to the browser by their
+display position; the correct answer never leaves the server before the attempt is submitted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.accounts.models import User
+from core.db_types import utcnow
+from core.errors import PermissionDenied, ValidationError
+from core.extensions import db
+from quiz.bank import approved_pool
+from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind
+
+
+@dataclass(frozen=True)
+class DrawRule:
+    """Draw ``count`` approved questions, optionally of one category and/or difficulty."""
+
+    count: int
+    category_id: int | None = None
+    difficulty: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"count": self.count, "category_id": self.category_id, "difficulty": self.difficulty}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DrawRule:
+        return cls(int(data["count"]), data.get("category_id"), data.get("difficulty"))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    rule: DrawRule
+    available: int
+
+
+def _ordered(plan: Sequence[DrawRule]) -> list[DrawRule]:
+    # The narrowest rules draw first, so that a broad rule ("any 5") cannot eat the questions a
+    # narrow one ("3 hard questions of Kinh tế số") needs.
+    return sorted(plan, key=lambda r: (r.category_id is None) + (r.difficulty is None))
+
+
+def _pool_ids(rule: DrawRule) -> list[int]:
+    query = approved_pool(rule.category_id, rule.difficulty).with_only_columns(Question.id).order_by(None)
+    return list(db.session.scalars(query))
+
+
+def shortfalls(plan: Sequence[DrawRule]) -> list[Shortfall]:
+    """The rules the approved questions cannot satisfy (empty when the plan can be met)."""
+    taken: set[int] = set()
+    missing = []
+    for rule in _ordered(plan):
+        pool = [qid for qid in _pool_ids(rule) if qid not in taken]
+        if len(pool) < rule.count:
+            missing.append(Shortfall(rule, len(pool)))
+        taken.update(pool[: rule.count])
+    return missing
+
+
+def draw(plan: Sequence[DrawRule], rng: random.Random) -> list[Question]:
+    """Random approved questions following the plan, in random order, no question twice."""
+    chosen: list[int] = []
+    for rule in _ordered(plan):
+        pool = sorted(qid for qid in _pool_ids(rule) if qid not in chosen)
+        if len(pool) < rule.count:
+            raise ValidationError(_("Ngân hàng không còn đủ câu hỏi đã duyệt cho đợt thi này."))
+        chosen.extend(rng.sample(pool, rule.count))
+    rng.shuffle(chosen)
+    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    return [by_id[qid] for qid in chosen]
+
+
+def active_attempt(user: User, context: str) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.context == context, Attempt.status == AttemptStatus.IN_PROGRESS
+        )
+    )
+
+
+def start(
+    user: User, context: str, plan: Sequence[DrawRule], deadline_at: datetime,
+    now: datetime | None = None, rng: random.Random | None = None,
+) -> Attempt:
+    """Start an attempt, or return the one already in progress for this person and context
+    (two tabs, two phones, a double click all land on the same attempt)."""
+    now = now or utcnow()
+    existing = active_attempt(user, context)
+    if existing is not None:
+        return existing
+    rng = rng or random.SystemRandom()
+    questions = draw(plan, rng)
+    attempt = Attempt(user_id=user.id, context=context, started_at=now, deadline_at=deadline_at,
+                      max_score=len(questions))
+    for position, question in enumerate(questions):
+        order = list(range(len(question.current.choices)))
+        if question.current.kind != QuestionKind.TRUE_FALSE:  # "Đúng" stays before "Sai"
+            rng.shuffle(order)
+        attempt.items.append(
+            AttemptItem(position=position, version_id=question.current_version_id, choice_order=order)
+        )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A concurrent start won the race; the unique index kept it the only one.
+        winner = active_attempt(user, context)
+        if winner is None:
+            raise
+        return winner
+    return attempt
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=current_app.config.get("ATTEMPT_GRACE_SECONDS", 3))
+
+
+def is_due(attempt: Attempt, now: datetime) -> bool:
+    return attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline_at + _grace()
+
+
+def owned(attempt: Attempt | None, user: User) -> Attempt:
+    if attempt is None:
+        raise ValidationError(_("Không tìm thấy bài thi."))
+    if attempt.user_id != user.id:
+        raise PermissionDenied
+    return attempt
+
+
+def save_answer(
+    attempt: Attempt, item_id: int, positions: Sequence[int], seq: int, now: datetime | None = None
+) -> AttemptItem:
+    """Store the choices picked (by display position) for one item of the attempt.
+
+    Idempotent and order-safe: a save whose ``seq`` is not newer than the stored one changes
+    nothing. Refused after the deadline (plus a few seconds of network grace) or once submitted."""
+    now = now or utcnow()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise ValidationError(_("Bài thi đã nộp, không thể sửa câu trả lời."), field="attempt")
+    if is_due(attempt, now):
+        # Not stored; the attempt itself is closed by whoever reads it next (state, sweep).
+        raise ValidationError(_("Đã hết giờ làm bài; bài thi được chấm với các câu đã lưu."), field="attempt")
+    item = next((i for i in attempt.items if i.id == item_id), None)
+    if item is None:
+        raise ValidationError(_("Câu hỏi này không thuộc bài thi của bạn."), field="item")
+    size = len(item.choice_order)
+    valid = all(isinstance(p, int) and 0 <= p < size for p in positions)
+    if not valid or len(set(positions)) != len(positions):
+        raise ValidationError(_("Lựa chọn không thuộc câu hỏi này."), field="choices")
+    if item.version.kind != QuestionKind.MULTIPLE and len(positions) > 1:
+        raise ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
+    if seq <= item.answer_seq:
+        return item  # a resend, or an older save overtaken on the network
+    item.selected = sorted(item.choice_order[p] for p in positions) or None
+    item.answer_seq = seq
+    item.answered_at = now
+    item.answer_ms = int((now - attempt.started_at).total_seconds() * 1000)
+    db.session.flush()
+    return item
+
+
+def _grade(attempt: Attempt) -> None:
+    score = 0
+    for item in attempt.items:
+        item.is_correct = bool(item.selected) and sorted(item.selected) == sorted(item.version.correct)
+        score += item.is_correct
+    attempt.score = score
+
+
+def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Submit (or, past the deadline, close) the attempt and grade what was saved. Idempotent."""
+    if attempt.status == AttemptStatus.SUBMITTED:
+        return attempt
+    now = now or utcnow()
+    submitted_at = min(now, attempt.deadline_at)
+    _grade(attempt)
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = submitted_at
+    attempt.duration_ms = max(0, int((submitted_at - attempt.started_at).total_seconds() * 1000))
+    db.session.flush()
+    return attempt
+
+
+def close_due(context: str | None = None, now: datetime | None = None) -> int:
+    """Close every attempt whose deadline has passed (abandoned ones are graded with what was saved)."""
+    now = now or utcnow()
+    query = select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now - _grace()
+    )
+    if context is not None:
+        query = query.where(Attempt.context == context)
+    attempts = list(db.session.scalars(query))
+    for attempt in attempts:
+        close(attempt, now)
+    return len(attempts)
+
+
+def attempt_state(attempt: Attempt, now: datetime | None = None, reveal: bool = False) -> dict[str, object]:
+    """What the browser needs to show (and resume) the attempt. Correct answers and explanations
+    are included only when ``reveal`` is true and the attempt is submitted."""
+    now = now or utcnow()
+    reveal = reveal and attempt.status == AttemptStatus.SUBMITTED
+    items = []
+    for item in attempt.items:
+        version = item.version
+        shown = {
+            "id": item.id,
+            "position": item.position,
+            "kind": version.kind,
+            "text": version.text,
+            "choices": [version.choices[i] for i in item.choice_order],
+            "selected": [item.choice_order.index(i) for i in (item.selected or [])],
+            "seq": item.answer_seq,
+        }
+        if reveal:
+            shown["correct"] = [item.choice_order.index(i) for i in version.correct]
+            shown["is_correct"] = item.is_correct
+            shown["explanation"] = version.explanation
+        items.append(shown)
+    in_progress = attempt.status == AttemptStatus.IN_PROGRESS
+    remaining = max(0.0, (attempt.deadline_at - now).total_seconds()) if in_progress else 0
+    return {
+        "id": attempt.id,
+        "status": attempt.status,
+        "server_time": now.isoformat(),
+        "deadline": attempt.deadline_at.isoformat(),
+        "remaining_seconds": round(remaining, 1),
+        "items": items,
+        "answered": sum(1 for i in attempt.items if i.selected),
+        "score": attempt.score if attempt.status == AttemptStatus.SUBMITTED else None,
+        "max_score": attempt.max_score,
+        "duration_ms": attempt.duration_ms,
+    }
+
+
+def count_attempts(user: User, context: str, since: datetime | None = None) -> int:
+    query = select(func.count()).where(Attempt.user_id == user.id, Attempt.context == context)
+    if since is not None:
+        query = query.where(Attempt.started_at >= since)
+    return db.session.scalar(query) or 0
