@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 
 class ValidationError(Exception):
     """Bad input. ``field`` names the form field, ``row`` the spreadsheet row (1-based, as Excel shows)."""
@@ -13,7 +15,9 @@ class ValidationError(Exception):
         self.row = row
 
     def __str__(self) -> str:
-        return f"Dòng {self.row}: {self.message}" if self.row is not None else self.message
+        if self.row is None:
+            return self.message
+        return gettext("Dòng %(row)d: %(message)s", row=self.row, message=self.message)
 
 
 class PermissionDenied(Exception):

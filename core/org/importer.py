@@ -195,9 +195,10 @@ class _Resolver:
     def _describe(candidate: Unit | _Item) -> str:
         if isinstance(candidate, _Item):
             return _("dòng %(n)d của tệp", n=candidate.row.number)
-        where = candidate.parent.name if candidate.parent is not None else _("cấp tỉnh")
         code = _(", mã %(c)s", c=candidate.code) if candidate.code else ""
-        return _("%(name)s thuộc %(where)s%(code)s", name=candidate.name, where=where, code=code)
+        if candidate.parent is None:
+            return _("%(name)s (cấp tỉnh)%(code)s", name=candidate.name, code=code)
+        return _("%(name)s thuộc %(where)s%(code)s", name=candidate.name, where=candidate.parent.name, code=code)
 
     def _match_existing(self, item: _Item) -> None:
         if item.parent_item is not None:

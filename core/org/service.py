@@ -86,10 +86,11 @@ def _check_name(name: str, parent: Unit | None, exclude_id: int | None = None) -
     )
     wanted = name.casefold()
     if any(other.casefold() == wanted and unit_id != exclude_id for unit_id, other in siblings):
-        where = parent.name if parent else _("cấp tỉnh")
-        raise ValidationError(
-            _("Đã có đơn vị “%(name)s” trong %(where)s.", name=name, where=where), field="name"
+        message = (
+            _("Đã có đơn vị “%(name)s” trong %(where)s.", name=name, where=parent.name)
+            if parent else _("Đã có đơn vị cấp tỉnh “%(name)s”.", name=name)
         )
+        raise ValidationError(message, field="name")
     return name
 
 
@@ -182,7 +183,7 @@ def deactivate_unit(unit: Unit) -> Unit:
 
 def reactivate_unit(unit: Unit) -> Unit:
     if unit.parent is not None and not unit.parent.active:
-        raise ValidationError(_("Đơn vị cấp trên “%(p)s” đang ngừng hoạt động.", p=unit.parent.name))
+        raise ValidationError(_("Đơn vị cấp trên “%(p)s” đã ngừng hoạt động.", p=unit.parent.name))
     unit.active = True
     unit_changed.send(unit)
     return unit
