@@ -53,7 +53,11 @@ lint: install-test
 test: install-test browser-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench translations
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -35,6 +35,11 @@ class Config:
         self.REPORT_DEADLINE_DAY = _int("REPORT_DEADLINE_DAY", 20)
         self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20_000)
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+        # item statistics: below this many answers no question is flagged; flag p below/above these
+        self.ITEM_STATS_MIN_SAMPLE = _int("ITEM_STATS_MIN_SAMPLE", 20)
+        self.ITEM_STATS_LOW_P = float(env.get("ITEM_STATS_LOW_P", "0.10"))
+        self.ITEM_STATS_HIGH_P = float(env.get("ITEM_STATS_HIGH_P", "0.95"))
+        self.ATTEMPT_GRACE_SECONDS = _int("ATTEMPT_GRACE_SECONDS", 3)
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.BABEL_DEFAULT_LOCALE = env.get("DEFAULT_LOCALE", "vi")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
@@ -42,7 +47,11 @@ class Config:
         # "threading" for the development server; "gevent" under gunicorn's gevent worker.
         self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
         self.SOCKETIO_CORS_ORIGINS = env.get("SOCKETIO_CORS_ORIGINS") or None
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # A gevent worker serves many requests at once; each holds a connection briefly.
+            self.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] = _int("DB_POOL_SIZE", 10)
+            self.SQLALCHEMY_ENGINE_OPTIONS["max_overflow"] = _int("DB_MAX_OVERFLOW", 20)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"

@@ -164,10 +164,13 @@ def save_answer(
         raise ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
     if seq <= item.answer_seq:
         return item  # a resend, or an older save overtaken on the network
+    # Time spent on this answer: since the attempt's previous save, or its start (item statistics).
+    saves = [i.answered_at for i in attempt.items if i.answered_at and i is not item]
+    previous = max(saves, default=attempt.started_at)
     item.selected = sorted(item.choice_order[p] for p in positions) or None
     item.answer_seq = seq
     item.answered_at = now
-    item.answer_ms = int((now - attempt.started_at).total_seconds() * 1000)
+    item.answer_ms = max(0, int((now - max(previous, attempt.started_at)).total_seconds() * 1000))
     db.session.flush()
     return item
 

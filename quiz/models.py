@@ -180,7 +180,7 @@ class AttemptItem(db.Model):
     selected: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the version's choices
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    answer_ms: Mapped[int | None] = mapped_column(Integer)  # from the attempt's start to the last answer
+    answer_ms: Mapped[int | None] = mapped_column(Integer)  # since the attempt's previous save (or its start)
     # The client numbers its saves; a save older than the one stored (arriving out of order on a
     # weak network) is ignored, and resending the same save changes nothing.
     answer_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -161,3 +161,11 @@ def test_submitting_twice_changes_nothing(session, make, bank10):
     assert attempt.submitted_at == submitted_at
     with pytest.raises(ValidationError, match="đã nộp"):
         attempts.save_answer(attempt, attempt.items[0].id, [0], seq=9)
+
+
+def test_answer_time_is_the_time_since_the_previous_save(session, make, bank10):
+    attempt = _start(make, [DrawRule(3)])
+    t0 = attempt.started_at
+    attempts.save_answer(attempt, attempt.items[0].id, [0], seq=1, now=t0 + timedelta(seconds=12))
+    attempts.save_answer(attempt, attempt.items[1].id, [0], seq=2, now=t0 + timedelta(seconds=20))
+    assert [attempt.items[0].answer_ms, attempt.items[1].answer_ms] == [12_000, 8_000]
