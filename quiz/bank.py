@@ -33,6 +33,7 @@ LETTERS = "ABCDEF"
 TRUE_FALSE_CHOICES = ("Đúng", "Sai")
 MAX_TEXT = 2000
 MAX_CHOICE = 500
+MAX_CATEGORY_NAME, MAX_CATEGORY_DESCRIPTION = 120, 500  # the column widths
 
 DIFFICULTY_LABELS = {
     Difficulty.EASY: _l("Dễ"),
@@ -131,10 +132,22 @@ def categories(active_only: bool = True) -> list[Category]:
     return list(db.session.scalars(query))
 
 
+def category_question_counts() -> dict[int, int]:
+    """How many questions each category holds (any status), for the categories screen."""
+    query = select(Question.category_id, func.count()).group_by(Question.category_id)
+    return dict(db.session.execute(query).all())
+
+
 def save_category(name: str, description: str = "", category: Category | None = None, active: bool = True) -> Category:
-    name = clean(name)
+    name, description = clean(name), clean(description)
     if not name:
         raise ValidationError(_("Chưa nhập tên lĩnh vực."), field="name")
+    if len(name) > MAX_CATEGORY_NAME:
+        raise ValidationError(_("Tên lĩnh vực dài quá %(n)d ký tự.", n=MAX_CATEGORY_NAME), field="name")
+    if len(description) > MAX_CATEGORY_DESCRIPTION:
+        raise ValidationError(
+            _("Mô tả dài quá %(n)d ký tự.", n=MAX_CATEGORY_DESCRIPTION), field="description"
+        )
     other = find_category(name)
     if other is not None and other is not category:
         raise ValidationError(_("Đã có lĩnh vực “%(n)s”.", n=other.name), field="name")
@@ -142,7 +155,7 @@ def save_category(name: str, description: str = "", category: Category | None = 
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
         category = Category(position=position)
         db.session.add(category)
-    category.name, category.description, category.active = name, clean(description), active
+    category.name, category.description, category.active = name, description, active
     db.session.flush()
     return category
 
@@ -178,7 +191,13 @@ def validate(data: QuestionInput) -> QuestionInput:
         raise ValidationError(_("Chưa nhập nội dung câu hỏi."), field="text")
     if len(text) > MAX_TEXT:
         raise ValidationError(_("Câu hỏi dài quá %(n)d ký tự.", n=MAX_TEXT), field="text")
+    try:
+        chosen_kind = QuestionKind(data.kind) if data.kind else None
+    except ValueError:
+        raise ValidationError(_("Loại câu hỏi không hợp lệ."), field="kind") from None
     choices = [clean(choice) for choice in data.choices]
+    if chosen_kind == QuestionKind.TRUE_FALSE and not any(choices):
+        choices = list(TRUE_FALSE_CHOICES)  # a form need not make people type "Đúng" and "Sai"
     while choices and not choices[-1]:
         choices.pop()
     if any(not choice for choice in choices):
@@ -203,7 +222,7 @@ def validate(data: QuestionInput) -> QuestionInput:
         raise ValidationError(
             _("Đáp án đúng %(l)s không có phương án tương ứng.", l=", ".join(missing)), field="correct"
         )
-    kind = QuestionKind(data.kind) if data.kind else _infer_kind(folded, correct)
+    kind = chosen_kind or _infer_kind(folded, correct)
     if kind == QuestionKind.TRUE_FALSE and folded != [fold(c) for c in TRUE_FALSE_CHOICES]:
         raise ValidationError(_("Câu Đúng/Sai phải có đúng hai phương án “Đúng” và “Sai”."), field="choices")
     if kind in (QuestionKind.SINGLE, QuestionKind.TRUE_FALSE) and len(correct) != 1:
@@ -271,8 +290,10 @@ def _sync(question: Question, version: QuestionVersion, tags: list[str]) -> None
 
 def create_question(
     data: QuestionInput, author: User | None, status: QuestionStatus = QuestionStatus.DRAFT,
-    check_duplicates: bool = True,
+    check_duplicates: bool = True, flush: bool = True,
 ) -> Question:
+    """``flush=False`` lets a bulk import (which checks duplicates for the whole file at once)
+    write thousands of questions in one flush instead of one round trip each."""
     data = validate(data)
     if check_duplicates:
         _check_duplicate(data.text, None)
@@ -282,12 +303,17 @@ def create_question(
     _sync(question, version, data.tags)
     if status == QuestionStatus.APPROVED:
         _mark_approved(question, author)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return question
 
 
 def was_asked(version: QuestionVersion) -> bool:
     return bool(db.session.scalar(select(exists().where(AttemptItem.version_id == version.id))))
+
+
+def find_version(question: Question, number: int) -> QuestionVersion | None:
+    return next((version for version in question.versions if version.number == number), None)
 
 
 def edit_question(question: Question, data: QuestionInput, editor: User) -> Question:

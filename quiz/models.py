@@ -111,6 +111,7 @@ class QuestionVersion(db.Model):
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id], back_populates="versions")
     category: Mapped[Category] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(lazy="joined")
 
     @property
     def letters(self) -> list[str]:
