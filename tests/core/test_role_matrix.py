@@ -13,6 +13,7 @@ import pytest
 from core.accounts.roles import RoleCode
 from core.teams import service as teams
 from core.teams.models import TeamRole
+from quiz import bank
 
 ANON, MEMBER, LEADER, OFFICER, ELSEWHERE, ORGANISER, ADMIN = (
     "anonymous", "member", "leader", "officer", "officer_elsewhere", "organiser", "admin",
@@ -23,6 +24,7 @@ SIGNED_IN = EVERYONE - {ANON}
 STAFF = frozenset({OFFICER, ELSEWHERE, ORGANISER, ADMIN})
 STAFF_IN_SCOPE = frozenset({OFFICER, ORGANISER, ADMIN})
 TEAM_MANAGERS = STAFF_IN_SCOPE | {LEADER}
+BANK_USERS = frozenset({ORGANISER, ADMIN})
 
 # endpoint -> who may open it. Object routes point at a team/unit in Xã Châu Thành, outside the
 # scope of ELSEWHERE (an officer of Phường Rạch Giá).
@@ -61,6 +63,17 @@ MATRIX: dict[str, frozenset[str]] = {
     "imports.units_upload": frozenset({ADMIN}),
     "imports.units_template": frozenset({ADMIN}),
     "imports.units_confirm": frozenset({ADMIN}),
+    # question bank: the answers are in it, so Department staff and Youth Union organisers only
+    "quiz.bank": BANK_USERS,
+    "quiz.bulk_review": frozenset({ADMIN}),
+    "quiz.question_new": BANK_USERS,
+    "quiz.question_detail": BANK_USERS,
+    "quiz.question_version": BANK_USERS,
+    "quiz.question_edit": frozenset({ADMIN}),  # the organiser did not write this draft
+    "quiz.question_review": frozenset({ADMIN}),
+    "quiz.categories": frozenset({ADMIN}),
+    "quiz.category_new": frozenset({ADMIN}),
+    "quiz.category_edit": frozenset({ADMIN}),
 }
 
 
@@ -86,11 +99,21 @@ def world(make) -> World:
         ORGANISER: make.user(RoleCode.ORGANISER, tree.province, full_name="Tỉnh đoàn"),
         ADMIN: make.user(RoleCode.ADMIN, None, full_name="Sở KH&CN", username="so.khcn"),
     }
+    author = make.user(RoleCode.ORGANISER, tree.province, full_name="Người soạn khác")
+    question = bank.create_question(_question_input(), author)
     params = {
         "unit_id": tree.hamlet.id, "team_id": team.id, "user_id": member.user_id, "code": "en",
-        "membership_id": request.id,
+        "membership_id": request.id, "question_id": question.id, "number": 1,
+        "category_id": question.category_id,
     }
     return World(users, params)
+
+
+def _question_input() -> bank.QuestionInput:
+    return bank.QuestionInput(
+        text="Ngày Chuyển đổi số quốc gia là ngày nào?", choices=["10/10", "2/9"], correct=[0],
+        category_id=bank.categories()[0].id, difficulty="easy",
+    )
 
 
 def test_every_route_is_in_the_matrix(app):
