@@ -5,22 +5,19 @@ review which question is decided by quiz.bank (can_edit / can_review)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from core.accounts.permissions import access
 from core.accounts.roles import RoleCode
-from core.errors import ValidationError
 from core.extensions import db
-from core.forms import show_error
+from core.forms import saved
 from quiz import bank
 from quiz.forms import BankFilterForm, CategoryForm, QuestionForm, question_data
 from quiz.models import Category, Question
@@ -41,19 +38,6 @@ T = TypeVar("T")
 def lines(text: str | None) -> Markup:
     """User text with its line breaks shown: each line escaped, then joined with <br>."""
     return Markup("<br>\n").join(escape(line) for line in (text or "").split("\n"))
-
-
-def _saved(form: FlaskForm, save: Callable[[], T]) -> T | None:
-    """Run one bank call for a submitted form: commit what it did, or undo it and show the bank's
-    message on the field it names (None then)."""
-    try:
-        result = save()
-    except ValidationError as error:
-        db.session.rollback()
-        show_error(form, error)
-        return None
-    db.session.commit()
-    return result
 
 
 def _detail(question: Question) -> Response:
@@ -109,7 +93,9 @@ def question_new() -> str | Response:
     """Everyone proposes a draft; an admin approves it from the question page."""
     form = QuestionForm()
     form.set_categories()
-    question = form.validate_on_submit() and _saved(form, lambda: bank.create_question(form.to_input(), current_user))
+    question = form.validate_on_submit() and saved(
+        lambda: bank.create_question(form.to_input(), current_user), form=form
+    )
     if question:
         flash(_("Đã lưu câu hỏi #%(id)d (bản nháp).", id=question.id), "success")
         return _detail(question)
@@ -146,7 +132,9 @@ def question_edit(question_id: int) -> str | Response:
     form = QuestionForm(data=question_data(question) if request.method == "GET" else None)
     form.set_categories(question.category)
     number = question.current.number
-    if form.validate_on_submit() and _saved(form, lambda: bank.edit_question(question, form.to_input(), current_user)):
+    if form.validate_on_submit() and saved(
+        lambda: bank.edit_question(question, form.to_input(), current_user), form=form
+    ):
         if question.current.number != number:
             flash(_("Đã lưu phiên bản %(n)d; các bài thi cũ vẫn giữ phiên bản đã hỏi.",
                     n=question.current.number), "success")
@@ -187,10 +175,9 @@ def category_new(category_id: int | None = None) -> str | Response:
     form = CategoryForm(obj=category)
     # A new category starts in use; the checkbox is on the edit form only.
     active = form.active.data if category is not None else True
-    saved = form.validate_on_submit() and _saved(
-        form, lambda: bank.save_category(form.name.data, form.description.data, category, active)
-    )
-    if saved:
-        flash(_("Đã lưu lĩnh vực “%(n)s”.", n=saved.name), "success")
+    if form.validate_on_submit() and saved(
+        lambda: bank.save_category(form.name.data, form.description.data, category, active),
+        lambda c: _("Đã lưu lĩnh vực “%(n)s”.", n=c.name), form,
+    ):
         return redirect(url_for("quiz.categories"))
     return render_template("quiz/categories_form.html", form=form, category=category)

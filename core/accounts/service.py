@@ -161,9 +161,10 @@ def update_user(
     return user
 
 
-def reset_password(user: User, new: str) -> None:
+def reset_password(user: User, new: str) -> User:
     """An admin sets a new password for someone who forgot theirs (or never had one)."""
     set_password(user, new, field="new_password")
+    return user
 
 
 def _phone_digits(q: str) -> str | None:

@@ -3,7 +3,7 @@ admin's create / rename / move / deactivate. Staff see their scope; only admin c
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,7 +12,7 @@ from core.accounts.permissions import STAFF, access
 from core.accounts.roles import RoleCode
 from core.errors import ValidationError
 from core.extensions import db
-from core.forms import show_error
+from core.forms import saved
 from core.org import service as org
 from core.org.forms import NO_PARENT, UnitCreateForm, UnitEditForm, UnitMoveForm
 from core.org.models import Unit, UnitKind
@@ -96,15 +96,11 @@ def create_unit() -> str | Response:
         if request.args.get("kind") in set(UnitKind):
             form.kind.data = request.args["kind"]
     if form.validate_on_submit():
-        try:
-            parent = _chosen_parent(form.parent.data)
-            unit = org.create_unit(form.name.data, form.kind.data, parent, form.code.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã thêm đơn vị “%(u)s”.", u=unit.name), "success")
+        unit = saved(
+            lambda: org.create_unit(form.name.data, form.kind.data, _chosen_parent(form.parent.data), form.code.data),
+            lambda u: _("Đã thêm đơn vị “%(u)s”.", u=u.name), form,
+        )
+        if unit is not None:
             return redirect(url_for("org.unit_detail", unit_id=unit.id))
     return render_template("core/org/create.html", form=form, rules=_rules())
 
@@ -114,16 +110,9 @@ def create_unit() -> str | Response:
 def edit_unit(unit_id: int) -> str | Response:
     unit = _unit(unit_id)
     form = UnitEditForm(obj=unit)
-    if form.validate_on_submit():
-        try:
-            org.update_unit(unit, form.name.data, form.code.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu đơn vị “%(u)s”.", u=unit.name), "success")
-            return redirect(url_for("org.unit_detail", unit_id=unit.id))
+    if form.validate_on_submit() and saved(lambda: org.update_unit(unit, form.name.data, form.code.data),
+             lambda u: _("Đã lưu đơn vị “%(u)s”.", u=u.name), form):
+        return redirect(url_for("org.unit_detail", unit_id=unit.id))
     return render_template("core/org/edit.html", form=form, unit=unit)
 
 
@@ -137,16 +126,9 @@ def move_unit(unit_id: int) -> str | Response:
     )
     if request.method == "GET":
         form.parent.data = unit.parent_id or NO_PARENT
-    if form.validate_on_submit():
-        try:
-            org.move_unit(unit, _chosen_parent(form.parent.data))
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã chuyển đơn vị “%(u)s”.", u=unit.name), "success")
-            return redirect(url_for("org.unit_detail", unit_id=unit.id))
+    if form.validate_on_submit() and saved(lambda: org.move_unit(unit, _chosen_parent(form.parent.data)),
+             lambda u: _("Đã chuyển đơn vị “%(u)s”.", u=u.name), form):
+        return redirect(url_for("org.unit_detail", unit_id=unit.id))
     return render_template(
         "core/org/move.html", form=form, unit=unit, allowed=org.allowed_parent_labels(unit.kind)
     )
@@ -156,14 +138,7 @@ def move_unit(unit_id: int) -> str | Response:
 @access(RoleCode.ADMIN)
 def deactivate_unit(unit_id: int) -> Response:
     unit = _unit(unit_id)
-    try:
-        org.deactivate_unit(unit)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã ngừng hoạt động đơn vị “%(u)s”.", u=unit.name), "success")
+    saved(lambda: org.deactivate_unit(unit), _("Đã ngừng hoạt động đơn vị “%(u)s”.", u=unit.name))
     return redirect(url_for("org.unit_detail", unit_id=unit_id))
 
 
@@ -171,12 +146,5 @@ def deactivate_unit(unit_id: int) -> Response:
 @access(RoleCode.ADMIN)
 def reactivate_unit(unit_id: int) -> Response:
     unit = _unit(unit_id)
-    try:
-        org.reactivate_unit(unit)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã cho đơn vị “%(u)s” hoạt động trở lại.", u=unit.name), "success")
+    saved(lambda: org.reactivate_unit(unit), _("Đã cho đơn vị “%(u)s” hoạt động trở lại.", u=unit.name))
     return redirect(url_for("org.unit_detail", unit_id=unit_id))

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from core.accounts.permissions import SIGNED_IN, STAFF, access
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
-from core.forms import show_error
+from core.forms import saved
 from core.org import service as org
 from core.org.models import Unit
 from core.teams import service as teams
@@ -100,17 +100,14 @@ def create_team() -> str | Response:
             form.unit_id.data = chosen.id
             form.name.data = teams.default_team_name(chosen)
     if form.validate_on_submit():
-        try:
+        def create() -> Team:
             unit = next((u for u in holders if u.id == form.unit_id.data), None)
             if unit is None:
                 raise ValidationError(_("Hãy chọn một đơn vị trong phạm vi của bạn."), field="unit_id")
-            team = teams.create_team(unit, form.name.data, form.group_link.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lập “%(t)s”.", t=team.name), "success")
+            return teams.create_team(unit, form.name.data, form.group_link.data)
+
+        team = saved(create, lambda t: _("Đã lập “%(t)s”.", t=t.name), form)
+        if team is not None:
             return _back(team)
     return render_template("core/teams/create.html", form=form)
 
@@ -144,16 +141,10 @@ def team_detail(team_id: int) -> str:
 def edit_team(team_id: int) -> str | Response:
     team = _managed_team(team_id)
     form = TeamEditForm(obj=team)
-    if form.validate_on_submit():
-        try:
-            teams.update_team(team, form.name.data, form.group_link.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu thông tin tổ."), "success")
-            return _back(team)
+    if form.validate_on_submit() and saved(
+        lambda: teams.update_team(team, form.name.data, form.group_link.data), _("Đã lưu thông tin tổ."), form
+    ):
+        return _back(team)
     return render_template("core/teams/edit.html", form=form, team=team)
 
 
@@ -162,19 +153,12 @@ def edit_team(team_id: int) -> str | Response:
 def add_member(team_id: int) -> str | Response:
     team = _managed_team(team_id)
     form = AddMemberForm()
-    if form.validate_on_submit():
-        try:
-            membership = teams.add_member_by_phone(
-                team, form.phone.data, form.full_name.data, form.role.data, actor=current_user
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            name = membership.user.full_name
-            db.session.commit()
-            flash(_("Đã thêm %(n)s vào tổ.", n=name), "success")
-            return _back(team)
+    if form.validate_on_submit() and saved(
+        lambda: teams.add_member_by_phone(team, form.phone.data, form.full_name.data, form.role.data,
+                                          actor=current_user),
+        lambda m: _("Đã thêm %(n)s vào tổ.", n=m.user.full_name), form,
+    ):
+        return _back(team)
     return render_template("core/teams/add_member.html", form=form, team=team, size=teams.size_status(team))
 
 
@@ -187,14 +171,8 @@ def change_role(team_id: int, membership_id: int) -> Response:
     if not form.validate():
         flash(_("Vai trò không hợp lệ."), "error")
         return _back(team)
-    try:
-        teams.change_role(membership, form.role.data)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã đổi vai trò của %(n)s.", n=membership.user.full_name), "success")
+    saved(lambda: teams.change_role(membership, form.role.data),
+          _("Đã đổi vai trò của %(n)s.", n=membership.user.full_name))
     return _back(team)
 
 
@@ -214,14 +192,8 @@ def remove_member(team_id: int, membership_id: int) -> Response:
 def approve_request(team_id: int, membership_id: int) -> Response:
     team = _managed_team(team_id)
     membership = _membership(team, membership_id, MembershipStatus.PENDING)
-    try:
-        teams.approve_request(membership, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã nhận %(n)s vào tổ.", n=membership.user.full_name), "success")
+    saved(lambda: teams.approve_request(membership, current_user),
+          _("Đã nhận %(n)s vào tổ.", n=membership.user.full_name))
     return _back(team)
 
 
@@ -240,14 +212,7 @@ def reject_request(team_id: int, membership_id: int) -> Response:
 @access(SIGNED_IN)
 def request_join(team_id: int) -> Response:
     team = _team(team_id)
-    try:
-        teams.request_to_join(team, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã gửi yêu cầu tham gia; tổ trưởng sẽ xem xét."), "success")
+    saved(lambda: teams.request_to_join(team, current_user), _("Đã gửi yêu cầu tham gia; tổ trưởng sẽ xem xét."))
     return _back(team)
 
 
@@ -260,12 +225,6 @@ def dissolve_team(team_id: int) -> str | Response:
         raise PermissionDenied
     if request.method == "GET":
         return render_template("core/teams/dissolve.html", team=team, size=teams.size_status(team))
-    try:
-        teams.dissolve_team(team, current_user)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã giải thể “%(t)s”; thành viên được ghi nhận rời tổ hôm nay.", t=team.name), "success")
+    saved(lambda: teams.dissolve_team(team, current_user),
+          _("Đã giải thể “%(t)s”; thành viên được ghi nhận rời tổ hôm nay.", t=team.name))
     return _back(team)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +15,7 @@ from core.accounts.permissions import access
 from core.accounts.roles import RoleCode
 from core.errors import ValidationError
 from core.extensions import db
-from core.forms import show_error
+from core.forms import saved
 from core.org import service as org
 from core.org.models import Unit, UnitKind
 from core.users.forms import ResetPasswordForm, UserCreateForm, UserEditForm
@@ -81,18 +81,14 @@ def create_user() -> str | Response:
     if request.method == "GET":
         form.role.data = RoleCode.MEMBER.value
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        created = saved(
+            lambda: accounts.create_user(
                 form.full_name.data, role=form.role.data, unit=_chosen_unit(form.unit_id.data),
                 phone=form.phone.data, username=form.username.data, password=form.password.data,
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            name = user.full_name
-            db.session.commit()
-            flash(_("Đã tạo tài khoản cho %(n)s.", n=name), "success")
+            ),
+            lambda user: _("Đã tạo tài khoản cho %(n)s.", n=user.full_name), form,
+        )
+        if created is not None:
             return redirect(url_for("users.list_users"))
     return render_template("core/users/create.html", form=form)
 
@@ -107,19 +103,14 @@ def edit_user(user_id: int) -> str | Response:
     if request.method == "GET":
         form.role.data = user.role_code  # obj= would hand the field the Role row, not its code
         form.unit_id.data = user.unit_id or 0
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(
-                user, form.full_name.data, form.role.data, _chosen_unit(form.unit_id.data),
-                form.phone.data, form.username.data, form.active.data, actor=current_user,
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Đã lưu tài khoản của %(n)s.", n=user.full_name), "success")
-            return redirect(url_for("users.list_users"))
+    if form.validate_on_submit() and saved(
+        lambda: accounts.update_user(
+            user, form.full_name.data, form.role.data, _chosen_unit(form.unit_id.data),
+            form.phone.data, form.username.data, form.active.data, actor=current_user,
+        ),
+        lambda u: _("Đã lưu tài khoản của %(n)s.", n=u.full_name), form,
+    ):
+        return redirect(url_for("users.list_users"))
     return render_template("core/users/edit.html", form=form, user=user)
 
 
@@ -129,16 +120,7 @@ def reset_password(user_id: int) -> str | Response:
     user = _user(user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(user, form.new_password.data)
-        except ValidationError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("Đã đặt mật khẩu mới cho %(n)s. Hãy báo cho người dùng và nhắc họ đổi mật khẩu.", n=user.full_name),
-                "success",
-            )
+        message = _("Đã đặt mật khẩu mới cho %(n)s. Hãy báo cho người dùng và nhắc họ đổi mật khẩu.", n=user.full_name)
+        if saved(lambda: accounts.reset_password(user, form.new_password.data), message, form):
             return redirect(url_for("users.list_users"))
     return render_template("core/users/password.html", form=form, user=user)
