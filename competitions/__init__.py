@@ -8,9 +8,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the rounds' tables, screens, API, commands and demo parts (called by create_app)."""
     from competitions import models  # noqa: F401 - tables registered for the migrations
+    from competitions.demo import DEMO_ROUNDS
     from competitions.play_views import api_bp, play_bp
     from competitions.result_views import results_bp
     from competitions.views import bp as rounds_bp
+    from core.demo import register_part
 
     for blueprint in (rounds_bp, play_bp, api_bp, results_bp):
         app.register_blueprint(blueprint)
+    register_part(DEMO_ROUNDS)
