@@ -148,12 +148,15 @@ class Attempt(db.Model):
             "uq_attempts_one_in_progress", "user_id", "context", unique=True,
             sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'"),
         ),
+        # A round's attempts by status (results, closing due attempts); a status-only index would
+        # lead SQLite to read every round's attempts.
+        Index("ix_attempts_context_status", "context", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    context: Mapped[str] = mapped_column(String(60), index=True)
-    status: Mapped[str] = mapped_column(String(12), default=AttemptStatus.IN_PROGRESS, index=True)
+    context: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(12), default=AttemptStatus.IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

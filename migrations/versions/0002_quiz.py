@@ -57,8 +57,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts'))
     )
     with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attempts_context'), ['context'], unique=False)
-        batch_op.create_index(batch_op.f('ix_attempts_status'), ['status'], unique=False)
+        batch_op.create_index('ix_attempts_context_status', ['context', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_attempts_user_id'), ['user_id'], unique=False)
         batch_op.create_index('uq_attempts_one_in_progress', ['user_id', 'context'], unique=True, sqlite_where=sa.text("status = 'in_progress'"), postgresql_where=sa.text("status = 'in_progress'"))
 
@@ -192,8 +191,7 @@ def downgrade():
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.drop_index('uq_attempts_one_in_progress')
         batch_op.drop_index(batch_op.f('ix_attempts_user_id'))
-        batch_op.drop_index(batch_op.f('ix_attempts_status'))
-        batch_op.drop_index(batch_op.f('ix_attempts_context'))
+        batch_op.drop_index('ix_attempts_context_status')
 
     op.drop_table('attempts')
     op.drop_table('quiz_categories')
