@@ -19,8 +19,8 @@ COLUMNS = {
 REQUIRED = {"team", "full_name", "phone"}
 
 
-def read(name: str, data: bytes, max_rows: int = 100, columns=COLUMNS, required=REQUIRED):
-    return read_table(name, io.BytesIO(data), columns, required, max_rows)
+def read(name: str, data: bytes, max_rows: int = 100, columns=COLUMNS, required=REQUIRED, **options):
+    return read_table(name, io.BytesIO(data), columns, required, max_rows, **options)
 
 
 def error_of(name: str, data: bytes, **kwargs) -> str:
@@ -196,3 +196,49 @@ def test_build_template_has_the_headers_text_phone_column_and_notes():
     assert sheet["C3"].number_format == "@"
     assert workbook.worksheets[1]["A1"].value == "Ghi chú"
     assert "chỉ có dòng tiêu đề" in error_of("mau.xlsx", data)  # the blank template is recognised, not garbage
+
+
+def _with_formulas() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for values in (['="Danh sách ngày " & TEXT(TODAY(), "dd/mm")'], ["Tên tổ", "Họ tên", "SĐT", "Ghi chú"],
+                   ["Thôn 1", "An", "0912345678", "=1+1"], ["Thôn 1", "=B3", "=C3", None]):
+        sheet.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_formula_cells_in_the_data_are_refused_by_row_and_column_when_asked():
+    message = error_of("ds.xlsx", _with_formulas(), refuse_formulas=True)
+    assert "ô chứa công thức, hãy dán giá trị" in message
+    assert "ô B4 (dòng 4, cột “Họ tên”); ô C4 (dòng 4, cột “SĐT”)" in message
+    assert "A1" not in message and "D3" not in message  # a title row, an unrecognised column
+    # without the option a formula reads as its cached value (none here: a file not saved by Excel)
+    assert read("ds.xlsx", _with_formulas()).rows[1].values["full_name"] == ""
+
+
+def test_many_formula_cells_are_counted_not_all_listed():
+    rows = [["Tên tổ", "Họ tên", "SĐT"]] + [["Thôn 1", f"=\"Người {i}\"", "1"] for i in range(8)]
+    assert "và 3 ô khác" in error_of("ds.xlsx", xlsx_bytes(rows), refuse_formulas=True)
+
+
+def test_merged_cells_below_the_header_are_refused_and_named_when_asked():
+    rows = [["DANH SÁCH"], ["Tên tổ", "Họ tên", "SĐT"], ["Thôn 1", "An", "1"], [None, "Bình", "2"]]
+    message = error_of("ds.xlsx", xlsx_bytes(rows, merge="A3:A4"), refuse_merged=True)
+    assert "ô gộp (merge) trong phần dữ liệu: A3:A4" in message
+    assert len(read("ds.xlsx", xlsx_bytes(rows, merge="A1:C1"), refuse_merged=True).rows) == 2  # a banner is fine
+    assert len(read("ds.xlsx", xlsx_bytes(rows, merge="A3:A4")).rows) == 2  # rosters merge their team cells
+
+
+def test_an_encrypted_xlsx_is_an_ole_file_and_gets_the_password_message():
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096
+    message = error_of("ds.xlsx", ole)
+    assert "có mật khẩu" in message and ".xlsx không đặt mật khẩu" in message
+
+
+def test_build_template_with_an_example_row_and_a_list_excel_cannot_express():
+    data = build_template("T", ["Tên", "Loại"], choices={2: ["Một, hai", "Ba"]}, example=["Ví dụ", "Ba"])
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [cell.value for cell in sheet[3]] == ["Ví dụ", "Ba"]
+    assert not sheet.data_validations.dataValidation  # "Một, hai" would split in two
