@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     """Register the rounds' tables, screens, API, commands and demo parts (called by create_app)."""
     from competitions import models  # noqa: F401 - tables registered for the migrations
     from competitions.demo import DEMO_ROUNDS
+    from competitions.play_demo import DEMO_ATTEMPTS
     from competitions.play_views import api_bp, play_bp
     from competitions.result_views import results_bp
     from competitions.views import bp as rounds_bp
@@ -17,3 +18,4 @@ def init_app(app: Flask) -> None:
     for blueprint in (rounds_bp, play_bp, api_bp, results_bp):
         app.register_blueprint(blueprint)
     register_part(DEMO_ROUNDS)
+    register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds

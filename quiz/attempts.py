@@ -124,12 +124,13 @@ def start(
     return attempt
 
 
-def _grace() -> timedelta:
+def grace() -> timedelta:
+    """How long after a deadline saves are still taken (answers in flight on a slow network)."""
     return timedelta(seconds=current_app.config.get("ATTEMPT_GRACE_SECONDS", 3))
 
 
 def is_due(attempt: Attempt, now: datetime) -> bool:
-    return attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline_at + _grace()
+    return attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline_at + grace()
 
 
 def owned(attempt: Attempt | None, user: User) -> Attempt:
@@ -201,7 +202,7 @@ def close_due(context: str | None = None, now: datetime | None = None) -> int:
     """Close every attempt whose deadline has passed (abandoned ones are graded with what was saved)."""
     now = now or utcnow()
     query = select(Attempt).where(
-        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now - _grace()
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at < now - grace()
     )
     if context is not None:
         query = query.where(Attempt.context == context)

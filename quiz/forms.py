@@ -6,11 +6,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FieldList, Form, RadioField, SelectMultipleField, StringField, TextAreaField
 
+from core.downloads import XLSX_MIMETYPE
 from core.forms import ChoiceField
+from core.imports.forms import ConfirmForm
 from quiz import bank
-from quiz.models import Category, Question
+from quiz.models import Category, Question, QuestionStatus
 
 _ANY = _l("— Tất cả —")
 
@@ -113,3 +116,25 @@ class CategoryForm(FlaskForm):
     name = StringField(_l("Tên lĩnh vực"))
     description = TextAreaField(_l("Mô tả (không bắt buộc)"), render_kw={"rows": 3})
     active = BooleanField(_l("Đang dùng (câu hỏi mới được xếp vào lĩnh vực này)"), default=True)
+
+
+# --- import and export ---------------------------------------------------------------------------
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("Tệp câu hỏi (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp để tải lên."))],
+        render_kw={"accept": f".xlsx,.csv,{XLSX_MIMETYPE},text/csv"},
+    )
+    status = ChoiceField(_l("Trạng thái của các câu hỏi nhập vào"), default=QuestionStatus.DRAFT)
+
+
+class QuestionsConfirmForm(ConfirmForm):
+    valid_only = BooleanField(_l("Chỉ nhập các dòng hợp lệ, bỏ qua các dòng lỗi"))
+
+
+class ExportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET download that changes nothing
+
+    status = ChoiceField(_l("Trạng thái"), default="")
+    category = ChoiceField(_l("Lĩnh vực"), default="")

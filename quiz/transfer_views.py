@@ -7,56 +7,31 @@ Export holds the correct answers, so it is for Department staff only.
 
 from __future__ import annotations
 
-import io
-
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
-from wtforms import BooleanField
 
 from core.accounts.permissions import access
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
+from core.downloads import xlsx_download
 from core.errors import ValidationError
 from core.extensions import db
-from core.forms import ChoiceField, show_error
-from core.imports.forms import ConfirmForm
+from core.forms import show_error
 from core.imports.plan import RowStatus
 from core.imports.preview import discard_plan, load_plan, save_plan
-from core.imports.views import PREVIEW_ROWS, XLSX, _visible_rows
+from core.imports.views import PREVIEW_ROWS
 from core.timeutil import to_local
 from quiz import importer
 from quiz.bank import LETTERS, can_review, categories, status_label
 from quiz.exporter import export_questions
+from quiz.forms import ExportForm, QuestionsConfirmForm, UploadForm
 from quiz.models import QuestionStatus
 from quiz.views import bp
 
 KIND = "questions"  # the stored-preview kind
 AUTHORS = (RoleCode.ADMIN, RoleCode.ORGANISER)
-
-
-class UploadForm(FlaskForm):
-    file = FileField(
-        _l("Tệp câu hỏi (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp để tải lên."))],
-        render_kw={"accept": f".xlsx,.csv,{XLSX},text/csv"},
-    )
-    status = ChoiceField(_l("Trạng thái của các câu hỏi nhập vào"), default=QuestionStatus.DRAFT)
-
-
-class QuestionsConfirmForm(ConfirmForm):
-    valid_only = BooleanField(_l("Chỉ nhập các dòng hợp lệ, bỏ qua các dòng lỗi"))
-
-
-class ExportForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET download that changes nothing
-
-    status = ChoiceField(_l("Trạng thái"), default="")
-    category = ChoiceField(_l("Lĩnh vực"), default="")
 
 
 def _upload_form() -> UploadForm:
@@ -71,7 +46,7 @@ def _upload_form() -> UploadForm:
 def _preview(plan: importer.QuestionPlan, filename: str, token: str | None, code: int = 200) -> tuple[str, int]:
     confirm = QuestionsConfirmForm(token=token) if token else None
     return render_template(
-        "quiz/import_preview.html", plan=plan, filename=filename, rows=_visible_rows(plan),
+        "quiz/import_preview.html", plan=plan, filename=filename, rows=plan.visible_rows(PREVIEW_ROWS),
         preview_rows=PREVIEW_ROWS, confirm=confirm, letters=LETTERS, status=status_label(plan.status).lower(),
     ), code
 
@@ -127,8 +102,7 @@ def import_confirm() -> Response | tuple[str, int]:
 @bp.route("/import/template.xlsx")
 @access(*AUTHORS)
 def import_template() -> Response:
-    return send_file(io.BytesIO(importer.questions_template()), mimetype=XLSX, as_attachment=True,
-                     download_name="mau-ngan-hang-cau-hoi.xlsx")
+    return xlsx_download(importer.questions_template(), "mau-ngan-hang-cau-hoi.xlsx")
 
 
 def _export_form() -> ExportForm:
@@ -156,5 +130,4 @@ def export_download() -> Response | tuple[str, int]:
         return render_template("quiz/export.html", form=form), 400
     data = export_questions(form.status.data or None, int(form.category.data) if form.category.data else None)
     day = to_local(utcnow()).strftime("%Y%m%d")
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"ngan-hang-cau-hoi-{day}.xlsx")
+    return xlsx_download(data, f"ngan-hang-cau-hoi-{day}.xlsx")

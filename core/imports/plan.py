@@ -64,6 +64,17 @@ class ImportPlan:
     def error_rows(self) -> list[PlanRow]:
         return [row for row in self.rows if row.status == RowStatus.ERROR]
 
+    def visible_rows(self, clean_limit: int) -> list[PlanRow]:
+        """What a preview shows: every row with an error, and the first ``clean_limit`` clean ones."""
+        shown, clean = [], 0
+        for row in self.rows:
+            if row.status == RowStatus.ERROR:
+                shown.append(row)
+            elif clean < clean_limit:
+                shown.append(row)
+                clean += 1
+        return shown
+
     def column_label(self, key: str | None) -> str:
         return self.columns[key][0] if key in self.columns else ""
 

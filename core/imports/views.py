@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,11 +10,12 @@ from werkzeug.wrappers import Response
 from core.accounts.models import User
 from core.accounts.permissions import access
 from core.accounts.roles import RoleCode
+from core.downloads import xlsx_download
 from core.errors import ValidationError
 from core.extensions import db
 from core.forms import show_error
 from core.imports.forms import ConfirmForm, MembersUploadForm, UnitsUploadForm
-from core.imports.plan import ImportPlan, PlanRow, RowStatus
+from core.imports.plan import ImportPlan, RowStatus
 from core.imports.preview import discard_plan, load_plan, save_plan
 from core.org import importer as org_importer
 from core.org.models import COMMUNE_LEVEL, Unit, UnitKind
@@ -25,21 +24,9 @@ from core.teams import importer as team_importer
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: the preview lists every row with an error, and the other rows up to this many (a phone must cope)
 PREVIEW_ROWS = 200
 _CONTAINERS = COMMUNE_LEVEL | {UnitKind.PROVINCE, UnitKind.DISTRICT}
-
-
-def _visible_rows(plan: ImportPlan) -> list[PlanRow]:
-    shown, plain = [], 0
-    for row in plan.rows:
-        if row.status == RowStatus.ERROR:
-            shown.append(row)
-        elif plain < PREVIEW_ROWS:
-            shown.append(row)
-            plain += 1
-    return shown
 
 
 def _writable(plan: ImportPlan) -> bool:
@@ -51,7 +38,8 @@ def _preview(kind: str, plan: ImportPlan, filename: str, headers: dict[str, str]
              status: int = 200) -> tuple[str, int]:
     return render_template(
         "core/imports/preview.html", kind=kind, plan=plan, filename=filename, headers=headers,
-        rows=_visible_rows(plan), preview_rows=PREVIEW_ROWS, confirm=ConfirmForm(token=token) if token else None,
+        rows=plan.visible_rows(PREVIEW_ROWS), preview_rows=PREVIEW_ROWS,
+        confirm=ConfirmForm(token=token) if token else None,
     ), status
 
 
@@ -101,8 +89,7 @@ def units_confirm() -> Response | tuple[str, int]:
 @bp.route("/units/template.xlsx")
 @access(RoleCode.ADMIN)
 def units_template() -> Response:
-    return send_file(io.BytesIO(org_importer.units_template()), mimetype=XLSX, as_attachment=True,
-                     download_name="mau-nhap-don-vi.xlsx")
+    return xlsx_download(org_importer.units_template(), "mau-nhap-don-vi.xlsx")
 
 
 # ---- team rosters ----------------------------------------------------------------------------
@@ -194,6 +181,5 @@ def members_confirm() -> Response | tuple[str, int]:
 @bp.route("/members/template.xlsx")
 @access(RoleCode.ADMIN, RoleCode.OFFICER)
 def members_template() -> Response:
-    return send_file(io.BytesIO(team_importer.members_template()), mimetype=XLSX, as_attachment=True,
-                     download_name="mau-danh-sach-to-cnscd.xlsx")
+    return xlsx_download(team_importer.members_template(), "mau-danh-sach-to-cnscd.xlsx")
 

@@ -7,13 +7,18 @@ The table is written out by hand on purpose: a new view that is not added here f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
+from competitions.models import Entry, Round, Series
 from core.accounts.roles import RoleCode
+from core.db_types import utcnow
+from core.extensions import db
 from core.teams import service as teams
 from core.teams.models import TeamRole
-from quiz import bank
+from quiz import attempts, bank
+from quiz.attempts import DrawRule
 
 ANON, MEMBER, LEADER, OFFICER, ELSEWHERE, ORGANISER, ADMIN = (
     "anonymous", "member", "leader", "officer", "officer_elsewhere", "organiser", "admin",
@@ -74,6 +79,33 @@ MATRIX: dict[str, frozenset[str]] = {
     "quiz.categories": frozenset({ADMIN}),
     "quiz.category_new": frozenset({ADMIN}),
     "quiz.category_edit": frozenset({ADMIN}),
+    "quiz.import_upload": BANK_USERS,
+    "quiz.import_confirm": BANK_USERS,
+    "quiz.import_template": BANK_USERS,
+    "quiz.export_page": frozenset({ADMIN}),
+    "quiz.export_download": frozenset({ADMIN}),
+    # rounds: the world's round is a closed round of a season scoped to Xã Châu Thành
+    "rounds.list_rounds": SIGNED_IN,
+    "rounds.create_round": STAFF,
+    "rounds.create_series": STAFF,
+    "rounds.edit_round": STAFF_IN_SCOPE,
+    "rounds.publish_round": STAFF_IN_SCOPE,
+    "rounds.unpublish_round": STAFF_IN_SCOPE,
+    "rounds.series_detail": STAFF_IN_SCOPE,
+    "rounds.publish_series": STAFF_IN_SCOPE,
+    "play.round_page": EVERYONE,
+    "play.register": EVERYONE,  # the round takes guests; a signed-in person is sent to the round page
+    "play.take": SIGNED_IN,  # with nothing in progress it sends back to the round page
+    "api.start": SIGNED_IN,  # the round is closed: 409 for everyone (who may play: tests/competitions/test_play.py)
+    "api.state": frozenset({MEMBER}),  # the attempt's owner only
+    "api.save_answer": frozenset({MEMBER}),
+    "api.submit": frozenset({MEMBER}),
+    "results.round_results": SIGNED_IN - {ELSEWHERE},
+    "results.export_round": STAFF_IN_SCOPE,
+    "results.round_stats": STAFF_IN_SCOPE,
+    "results.me_results": SIGNED_IN,
+    "results.series_standings": SIGNED_IN - {ELSEWHERE},
+    "results.export_series": STAFF_IN_SCOPE,
 }
 
 
@@ -101,12 +133,39 @@ def world(make) -> World:
     }
     author = make.user(RoleCode.ORGANISER, tree.province, full_name="Người soạn khác")
     question = bank.create_question(_question_input(), author)
+    round_, attempt = _closed_round(tree, member.user)
     params = {
         "unit_id": tree.hamlet.id, "team_id": team.id, "user_id": member.user_id, "code": "en",
         "membership_id": request.id, "question_id": question.id, "number": 1,
-        "category_id": question.category_id,
+        "category_id": question.category_id, "round_id": round_.id, "series_id": round_.series_id,
+        "attempt_id": attempt.id, "kind": "individuals",
     }
     return World(users, params)
+
+
+def _closed_round(tree, player):  # noqa: ANN001, ANN202 - test helper
+    """A published season in Xã Châu Thành whose round closed yesterday, with one attempt by ``player``."""
+    for n in range(3):
+        bank.create_question(
+            bank.QuestionInput(text=f"Câu hỏi đợt thi {n}?", choices=["Có", "Không"], correct=[0],
+                               category_id=bank.categories()[0].id, difficulty="easy"),
+            None, status="approved",
+        )
+    now = utcnow()
+    series = Series(title="Mùa thi thử", period_kind="weekly", scope_unit_id=tree.commune.id)
+    round_ = Round(
+        title="Tuần 1", opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1), allow_public=True,
+        scope_unit_id=tree.commune.id, draw_plan=[{"count": 3}], status="published", published_at=now, series=series,
+    )
+    db.session.add(round_)
+    db.session.flush()
+    started = round_.opens_at + timedelta(hours=1)
+    attempt = attempts.start(player, round_.context, [DrawRule(3)], started + timedelta(minutes=10), started)
+    attempts.close(attempt, started + timedelta(minutes=2))
+    membership = teams.active_membership_of(player)
+    db.session.add(Entry(round=round_, user=player, team_id=membership.team_id, unit_id=membership.team.unit_id))
+    db.session.flush()
+    return round_, attempt
 
 
 def _question_input() -> bank.QuestionInput:
@@ -132,9 +191,16 @@ def test_role_matrix(app, client, login, world, endpoint, role):
     if role != ANON:
         login(world.users[role])
     method = "GET" if "GET" in rule.methods else "POST"
-    response = client.open(url, method=method, data={"role": "member"} if method == "POST" else None)
+    if method == "GET":
+        response = client.open(url, method=method)
+    elif rule.rule.startswith("/api/"):
+        response = client.open(url, method=method, json={})
+    else:
+        response = client.open(url, method=method, data={"role": "member"})
 
-    refused_to_anonymous = response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    refused_to_anonymous = response.status_code == 401 or (
+        response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    )
     refused = response.status_code == 403 or (role == ANON and refused_to_anonymous and endpoint != "accounts.login")
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     if role in MATRIX[endpoint]:
