@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import resource
@@ -53,7 +54,7 @@ def recreate_database() -> None:
 def prepare() -> tuple[int, list[tuple[str, str]]]:
     """Schema, a province with teams and members, 200 approved questions and an open round.
     Returns the round id and one (session cookie, CSRF token) per member."""
-    from flask import session
+    from flask import g, session
     from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
 
@@ -107,6 +108,7 @@ def prepare() -> tuple[int, list[tuple[str, str]]]:
         credentials = []
         for uid in user_ids:
             with app.test_request_context():
+                g.pop("csrf_token", None)  # Flask-WTF caches the token in g, shared by this app context
                 session["_user_id"] = str(uid)
                 session["_fresh"] = True
                 token = generate_csrf()
@@ -116,7 +118,7 @@ def prepare() -> tuple[int, list[tuple[str, str]]]:
 
 def start_servers() -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL, "SECRET_KEY": SECRET,
-           "SOCKETIO_ASYNC_MODE": "gevent", "DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "30"}
+           "SOCKETIO_ASYNC_MODE": "gevent", "DB_POOL_SIZE": "15", "DB_MAX_OVERFLOW": "5"}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     servers = []
     for n in range(WORKERS):
@@ -164,6 +166,7 @@ class Results:
     submit_latencies: list[float] = field(default_factory=list)
     completed: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    sample_error: str = ""
 
 
 async def member_flow(http: aiohttp.ClientSession, base: str, round_id: int, cookie: str, token: str,
@@ -172,12 +175,14 @@ async def member_flow(http: aiohttp.ClientSession, base: str, round_id: int, coo
 
     async def post(path: str, payload: dict, bucket: list[float]) -> dict:
         began = time.perf_counter()
-        async with http.post(base + path, json=payload, headers=headers) as response:
-            body = await response.json(content_type=None)
-            if response.status >= 400:
+        async with http.post(base + path, json=payload, headers=headers, allow_redirects=False) as response:
+            text = await response.text()
+            if response.status >= 300:
                 key = f"{path.split('/')[-1]} {response.status}"
                 results.errors[key] = results.errors.get(key, 0) + 1
-                raise RuntimeError(body)
+                results.sample_error = results.sample_error or text[:300]
+                raise RuntimeError(key)
+            body = json.loads(text)
         bucket.append(time.perf_counter() - began)
         return body
 
@@ -253,7 +258,7 @@ def main() -> None:
     print(f"CPU: servers {server_cpu:.1f} s ({server_cpu / elapsed * 100:.0f}% of one core), "
           f"load generator {generator_cpu:.1f} s ({generator_cpu / elapsed * 100:.0f}% of one core)")
     if results.errors:
-        print(f"errors: {results.errors}")
+        print(f"errors: {results.errors}; first: {results.sample_error!r}")
 
 
 if __name__ == "__main__":

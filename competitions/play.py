@@ -24,6 +24,7 @@ from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
+from core.locks import LockSpace, shared_lock
 from core.org.models import COMMUNE_LEVEL, Unit
 from core.phone import normalise_phone
 from core.teams.models import Team
@@ -55,6 +56,10 @@ def visible_round(round_id: int) -> Round | None:
     """A round the play pages show: published ones only (drafts stay with their organisers)."""
     round_ = db.session.get(Round, round_id)
     return round_ if round_ is not None and round_.status == RoundStatus.PUBLISHED else None
+
+
+def is_round_attempt(attempt: Attempt) -> bool:
+    return _CONTEXT.fullmatch(attempt.context) is not None
 
 
 def round_of(attempt: Attempt | None) -> Round | None:
@@ -258,10 +263,10 @@ def start_attempt(
     active = in_progress(user, round_, now)
     if active is not None:
         return active
-    # A shared lock on the round row: an organiser's edit (competitions.rounds, FOR UPDATE) waits
-    # for starts in flight and then finds the round frozen, or a start waits for the edit and
-    # draws by the new rules (hence the refresh). Starts do not block each other.
-    db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(read=True))
+    # A shared lock on the round: an organiser's edit (competitions.rounds, exclusive) waits for
+    # starts in flight and then finds the round frozen, or a start waits for the edit and draws by
+    # the new rules (hence the refresh). Starts do not block each other.
+    shared_lock(LockSpace.ROUND, round_.id)
     db.session.refresh(round_)
     try:
         who = check_start(user, round_, now)

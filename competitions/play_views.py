@@ -181,15 +181,21 @@ def state(attempt_id: int) -> Response:
 @api_bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @access(SIGNED_IN)
 def save_answer(attempt_id: int) -> Response:
-    attempt = _my_attempt(attempt_id)[0]
+    # The busiest route of a contest: no round lookup, and the reply is built before the commit
+    # so that nothing is read back from the database afterwards.
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not play.is_round_attempt(attempt):
+        abort(404)
+    attempts.owned(attempt, current_user)
     body = _body(required=True)
     now = utcnow()
     item = play.answer(attempt, body.get("item_id"), body.get("choices"), body.get("seq"), now)
-    db.session.commit()
-    return jsonify(
+    reply = jsonify(
         item_id=item.id, seq=item.answer_seq, server_time=now.isoformat(),
         selected=[item.choice_order.index(i) for i in item.selected or []],
     )
+    db.session.commit()
+    return reply
 
 
 @api_bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])

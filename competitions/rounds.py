@@ -40,6 +40,7 @@ from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
+from core.locks import LockSpace, exclusive_lock
 from core.org.models import Unit
 from core.org.scope import in_scope, unit_scope_clause
 from core.org.service import PARENT_KINDS
@@ -441,8 +442,8 @@ def started_round_ids(round_ids: list[int]) -> set[int]:
 
 
 def _lock(round_: Round) -> None:
-    """Serialise changes with attempts starting (PostgreSQL row lock; SQLite locks the file anyway)."""
-    db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update())
+    """Serialise changes of the rules with attempts starting (competitions.play takes it shared)."""
+    exclusive_lock(LockSpace.ROUND, round_.id)
 
 
 # --- changes -------------------------------------------------------------------------------------

@@ -154,7 +154,10 @@ def save_answer(
     if is_due(attempt, now):
         # Not stored; the attempt itself is closed by whoever reads it next (state, sweep).
         raise ValidationError(_("Đã hết giờ làm bài; bài thi được chấm với các câu đã lưu."), field="attempt")
-    item = next((i for i in attempt.items if i.id == item_id), None)
+    # Only the item answered is loaded: this is the hot path of a contest.
+    item = db.session.scalar(
+        select(AttemptItem).where(AttemptItem.id == item_id, AttemptItem.attempt_id == attempt.id)
+    )
     if item is None:
         raise ValidationError(_("Câu hỏi này không thuộc bài thi của bạn."), field="item")
     size = len(item.choice_order)
@@ -166,8 +169,9 @@ def save_answer(
     if seq <= item.answer_seq:
         return item  # a resend, or an older save overtaken on the network
     # Time spent on this answer: since the attempt's previous save, or its start (item statistics).
-    saves = [i.answered_at for i in attempt.items if i.answered_at and i is not item]
-    previous = max(saves, default=attempt.started_at)
+    previous = db.session.scalar(
+        select(func.max(AttemptItem.answered_at)).where(AttemptItem.attempt_id == attempt.id, AttemptItem.id != item.id)
+    ) or attempt.started_at
     item.selected = sorted(item.choice_order[p] for p in positions) or None
     item.answer_seq = seq
     item.answered_at = now

@@ -110,8 +110,10 @@ class QuestionVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id], back_populates="versions")
-    category: Mapped[Category] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship(lazy="joined")
+    # Loaded on use (many-to-one: once per category per session), so that the items of an attempt,
+    # which join their version, stay a light query on the answer-saving path.
+    category: Mapped[Category] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
     @property
     def letters(self) -> list[str]:
