@@ -22,7 +22,7 @@ from flask_sqlalchemy.session import Session
 from core.app import create_app
 from core.config import Config
 from core.extensions import db, limiter
-from tests.factories import Factory
+from tests.factories import Factory, QuizFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -131,6 +131,12 @@ def make(session: sa.orm.scoped_session) -> Factory:
 
 
 @pytest.fixture
+def quiz(make: Factory) -> QuizFactory:
+    """Questions in the bank (approved by default) and submitted attempts at them."""
+    return QuizFactory(make)
+
+
+@pytest.fixture
 def redis_url() -> Iterator[str]:
     """A real Redis database of its own (index 15 by default), flushed before and after each test."""
     if REDIS_UNAVAILABLE:
@@ -146,10 +152,10 @@ def redis_url() -> Iterator[str]:
 
 class _IsolatedClient(FlaskClient):
     """Requests in tests share the session-wide app context, hence ``g``; Flask-Login caches the
-    signed-in user there and Flask-Babel the locale, so each request must start without them, as
-    it does in production."""
+    signed-in user there, Flask-Babel the locale and Flask-WTF the CSRF token, so each request must
+    start without them, as in production."""
 
-    _PER_REQUEST = ("_login_user", "_flask_babel")
+    _PER_REQUEST = ("_login_user", "_flask_babel", "csrf_token")
 
     def open(self, *args: object, **kwargs: object):  # noqa: ANN201
         for name in self._PER_REQUEST:

@@ -1,6 +1,6 @@
 """Shared fixtures for rounds (competitions.rounds).
 
-- ``quiz``: tests.quiz.conftest.QuizFactory (approved questions: ``quiz.question(category_id=..., difficulty=...)``).
+- ``quiz`` (tests/conftest.py): approved questions, ``quiz.question(category_id=..., difficulty=...)``.
 - ``tree``: ``make.tree()`` (tests.factories.Tree: province, commune, hamlet, other_commune, district, ...).
 - ``make_round(**overrides) -> Round``: a published round, open now (opened an hour ago, closes in
   7 days), scoped to ``tree.province``, drawing 3 approved questions of any category in 10 minutes,
@@ -26,14 +26,8 @@ from competitions.rounds import RoundInput, Settings
 from core.db_types import utcnow
 from quiz.attempts import DrawRule
 from tests.factories import Tree
-from tests.quiz.conftest import QuizFactory
 
 _SETTINGS = {f.name for f in fields(Settings)}
-
-
-@pytest.fixture
-def quiz(make) -> QuizFactory:
-    return QuizFactory(make)
 
 
 @pytest.fixture

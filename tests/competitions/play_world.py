@@ -16,8 +16,7 @@ from core.org.models import Unit
 from core.teams.models import Team
 from quiz.attempts import DrawRule
 from quiz.models import Question
-from tests.factories import Factory, Tree
-from tests.quiz.conftest import QuizFactory
+from tests.factories import Factory, QuizFactory, Tree
 
 QUESTIONS = 8
 PER_ATTEMPT = 5
