@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from competitions.models import AttemptPolicy, Entry, PredictionKind, Reveal, Round, RoundStatus
 from competitions.rounds import DEFAULT_PREDICTION_QUESTIONS, Phase, phase, plan_rules
@@ -26,6 +25,7 @@ from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
 from core.locks import LockSpace, shared_lock
 from core.org.models import COMMUNE_LEVEL, Unit
+from core.persistence import insert_or_existing
 from core.phone import normalise_phone
 from core.teams.models import Team
 from core.teams.service import active_membership_of
@@ -232,16 +232,7 @@ def _enter(user: User, round_: Round, who: Standing, prediction: object) -> Entr
         round_id=round_.id, user_id=user.id, team_id=who.team.id if who.team else None, unit_id=who.unit.id,
         prediction=parse_prediction(prediction) if has_prediction(round_) else None, is_public=who.team is None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-    except IntegrityError:
-        # The same person's concurrent start (a double tap, two phones) made it first.
-        winner = entry_of(user, round_)
-        if winner is None:
-            raise
-        return winner
-    return entry
+    return insert_or_existing(entry, lambda: entry_of(user, round_))
 
 
 def in_progress(user: User, round_: Round, now: datetime) -> Attempt | None:

@@ -53,7 +53,9 @@ from quiz.models import Attempt, AttemptItem, AttemptStatus, QuestionVersion
 
 T = TypeVar("T")
 
-TIE_BREAK_LABELS = {
+# In-sentence wording for the ranking rule ("Xếp hạng theo …, rồi …"); the form labels are
+# competitions.rounds.TIE_BREAK_LABELS.
+TIE_BREAK_PHRASES = {
     TieBreak.SCORE: _l("điểm cao hơn"),
     TieBreak.PREDICTION: _l("dự đoán gần với đáp án hơn (không dự đoán xếp sau)"),
     TieBreak.DURATION: _l("thời gian làm bài ngắn hơn"),
@@ -269,7 +271,7 @@ def tie_breaks(round_: Round) -> list[TieBreak]:
 
 def ranking_rule(round_: Round) -> str:
     """The order in words, as the results page states it."""
-    steps = _(", rồi ").join(str(TIE_BREAK_LABELS[step]) for step in tie_breaks(round_))
+    steps = _(", rồi ").join(str(TIE_BREAK_PHRASES[step]) for step in tie_breaks(round_))
     return _("Xếp hạng theo %(steps)s. Bằng nhau ở mọi tiêu chí thì đồng hạng.", steps=steps)
 
 

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import User
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
+from core.persistence import insert_or_existing
 from quiz.bank import approved_pool
 from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind
 
@@ -112,16 +112,8 @@ def start(
         attempt.items.append(
             AttemptItem(position=position, version_id=question.current_version_id, choice_order=order)
         )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
-        # A concurrent start won the race; the unique index kept it the only one.
-        winner = active_attempt(user, context)
-        if winner is None:
-            raise
-        return winner
-    return attempt
+    # A concurrent start may win the race; the unique index keeps its attempt the only one.
+    return insert_or_existing(attempt, lambda: active_attempt(user, context))
 
 
 def grace() -> timedelta:
