@@ -230,11 +230,11 @@ def test_admin_approves_and_retires_one_question_and_the_page_says_who_and_when(
     assert response.status_code == 302 and question.status == "approved"
     page = page_of(client.get(f"/bank/{question.id}"))
     assert flashes(page, "success") == ["Đã duyệt 1 câu hỏi."]
-    assert re.search(r"<dt>Duyệt</dt>\s*<dd>Võ Thị Duyệt · \d\d/\d\d/\d{4} \d\d:\d\d</dd>", page)
+    assert re.search(r"<dt>Người duyệt</dt>\s*<dd>Võ Thị Duyệt · \d\d/\d\d/\d{4} \d\d:\d\d</dd>", page)
     assert 'value="approve"' not in page and 'value="retire"' in page
     client.post(f"/bank/{question.id}/review", data={"action": "retire"})
     page = page_of(client.get(f"/bank/{question.id}"))
-    assert question.status == "retired" and re.search(r"<dt>Ngừng sử dụng</dt>\s*<dd>Võ Thị Duyệt · ", page)
+    assert question.status == "retired" and re.search(r"<dt>Người cho ngừng sử dụng</dt>\s*<dd>Võ Thị Duyệt · ", page)
     assert client.post(f"/bank/{question.id}/review", data={"action": "delete"}).status_code == 400
 
 
