@@ -99,17 +99,18 @@ def build_attempts(versions: list[list[QuestionVersion]]) -> None:
         ability, elapsed, score = rng.gauss(0, 1), 0, 0
         for position, n in enumerate(rng.sample(range(QUESTIONS), ITEMS)):
             version_id, width, right = rng.choice(shapes[n])
-            elapsed += rng.randint(3_000, 40_000)
+            spent = rng.randint(3_000, 40_000)  # answer_ms: the time since the previous save
+            elapsed += spent
             if rng.random() < 0.04:
                 selected, ok, answer_ms = None, False, None
             else:
                 ok = rng.random() < 1 / (1 + math.exp(-slope[n] * (ability - difficulty[n])))
                 selected = [right if ok else rng.choice([i for i in range(width) if i != right])]
-                answer_ms = elapsed
+                answer_ms = spent
             score += ok
             items.append({"attempt_id": attempt_id, "position": position, "version_id": version_id,
                           "choice_order": list(range(width)), "selected": selected, "is_correct": ok,
-                          "answered_at": None if answer_ms is None else start + timedelta(milliseconds=answer_ms),
+                          "answered_at": None if answer_ms is None else start + timedelta(milliseconds=elapsed),
                           "answer_ms": answer_ms})
         attempts.append({"id": attempt_id, "user_id": user.id, "context": "bench", "status": AttemptStatus.SUBMITTED,
                          "started_at": start, "deadline_at": start + timedelta(minutes=15),
@@ -136,7 +137,6 @@ def main() -> None:
             print(f"    → {len(stats)} questions, asked {min(s.asked for s in stats.values())}–"
                   f"{max(s.asked for s in stats.values())} times; {flagged} flagged, {inverted} with D < 0")
             means = [s.mean_answer_seconds for s in stats.values() if s.mean_answer_seconds is not None]
-            # answer_ms runs from the attempt's start: expect about half an attempt, not 3–40 s per item.
             print(f"    → mean answer time {min(means):.1f}–{max(means):.1f} s across questions "
                   f"(each item took 3–40 s after the previous one)")
             one = versions[0][0].question_id
