@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
+from measuring import measure  # noqa: E402 - bench/ is on sys.path when run as a script
 from openpyxl import Workbook  # noqa: E402
 
 from core.app import create_app  # noqa: E402
@@ -32,23 +29,6 @@ from core.teams.importer import import_members, read_members_file  # noqa: E402
 from core.teams.service import create_team  # noqa: E402
 
 COMMUNES, HAMLETS_PER_COMMUNE, MEMBERS_PER_TEAM = 10, 100, 10
-T = TypeVar("T")
-
-
-def measure(label: str, step: Callable[[], T], memory: bool = True) -> T:
-    """Time one untraced run; then, with ``memory``, run again under tracemalloc (which slows Python
-    several-fold, so it must not be in the timed run) for the peak of Python allocations."""
-    started = time.perf_counter()
-    result = step()
-    elapsed = time.perf_counter() - started
-    peak = ""
-    if memory:
-        tracemalloc.start()
-        step()
-        peak = f"peak {tracemalloc.get_traced_memory()[1] / 1_048_576:6.1f} MiB"
-        tracemalloc.stop()
-    print(f"{label:<58} {elapsed:7.2f} s   {peak}")
-    return result
 
 
 def hamlet(commune: int, number: int) -> str:

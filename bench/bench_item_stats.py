@@ -14,16 +14,13 @@ import math
 import random
 import sys
 import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
+from measuring import measure  # noqa: E402 - bench/ is on sys.path when run as a script
 from sqlalchemy import insert  # noqa: E402
 
 from core.accounts.roles import RoleCode  # noqa: E402
@@ -40,23 +37,6 @@ from quiz.stats import all_item_stats, item_stats, stats_workbook  # noqa: E402
 
 QUESTIONS, ATTEMPTS, ITEMS, BROKEN = 300, 20_000, 10, 6
 CHUNK = 10_000  # rows per executemany: bounded memory while inserting
-T = TypeVar("T")
-
-
-def measure(label: str, step: Callable[[], T], memory: bool = True) -> T:
-    """Time one untraced run; then, with ``memory``, run again under tracemalloc (which slows Python
-    several-fold, so it must not be in the timed run) for the peak of Python allocations."""
-    started = time.perf_counter()
-    result = step()
-    elapsed = time.perf_counter() - started
-    peak = ""
-    if memory:
-        tracemalloc.start()
-        step()
-        peak = f"peak {tracemalloc.get_traced_memory()[1] / 1_048_576:6.1f} MiB"
-        tracemalloc.stop()
-    print(f"{label:<58} {elapsed:7.2f} s   {peak}")
-    return result
 
 
 def build_bank() -> list[list[QuestionVersion]]:
