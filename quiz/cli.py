@@ -22,6 +22,7 @@ from quiz.bank import find_category
 from quiz.exporter import export_questions
 from quiz.importer import IMPORT_STATUSES, import_questions, read_questions_file
 from quiz.models import QuestionStatus
+from quiz.stats import all_item_stats, stats_workbook
 
 quiz_cli = AppGroup("quiz", help="The question bank.")
 
@@ -61,6 +62,15 @@ def import_command(file: Path, dry_run: bool, status: str, valid_only: bool) -> 
               else _("Không có câu hỏi nào để nhập."))
     db.session.commit()
     click.echo(_("Đã nhập %(n)d câu hỏi.", n=len(plan.question_ids)))
+
+
+@quiz_cli.command("stats")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def stats_command(file: Path) -> None:
+    """Write the item statistics of every answered question to an .xlsx file."""
+    stats = all_item_stats()
+    file.write_bytes(stats_workbook(stats))
+    click.echo(_("Đã ghi thống kê của %(n)d câu hỏi ra %(f)s.", n=len(stats), f=str(file)))
 
 
 @quiz_cli.command("export")

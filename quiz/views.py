@@ -16,12 +16,15 @@ from werkzeug.wrappers import Response
 
 from core.accounts.permissions import access
 from core.accounts.roles import RoleCode
+from core.db_types import utcnow
+from core.downloads import xlsx_download
 from core.extensions import db
 from core.forms import saved
+from core.timeutil import to_local
 from quiz import bank
 from quiz.forms import BankFilterForm, CategoryForm, QuestionForm, question_data
 from quiz.models import Category, Question
-from quiz.stats import item_stats
+from quiz.stats import all_item_stats, item_stats, stats_workbook
 
 bp = Blueprint("quiz", __name__, url_prefix="/bank")
 bp.add_app_template_filter(bank.status_label, "question_status")
@@ -155,6 +158,14 @@ def question_review(question_id: int) -> Response:
 
 
 # --- categories --------------------------------------------------------------------------------
+
+
+@bp.route("/stats.xlsx")
+@access(RoleCode.ADMIN)
+def stats_download() -> Response:
+    """Item statistics of every question answered so far (they hold the answers: admin only)."""
+    day = to_local(utcnow()).strftime("%Y%m%d")
+    return xlsx_download(stats_workbook(all_item_stats()), f"thong-ke-cau-hoi-{day}.xlsx")
 
 
 @bp.route("/categories")

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
-from flask_babel import gettext as _
-
 from core.spreadsheet import Row
 
 
@@ -79,13 +77,11 @@ class ImportPlan:
         return self.columns[key][0] if key in self.columns else ""
 
     def error_lines(self) -> list[str]:
-        """Every error as one line of text, for the CLI: "Dòng 5, cột “Số điện thoại”: …"."""
+        """Every error as one line for the command line: ``row 5: “Số điện thoại”: …``. The
+        ``row N:`` prefix stays untranslated so that scripts can read it."""
         lines = []
         for row in self.error_rows:
             for error in row.errors:
-                if error.column:
-                    where = _("Dòng %(row)d, cột “%(col)s”", row=row.number, col=self.column_label(error.column))
-                else:
-                    where = _("Dòng %(row)d", row=row.number)
-                lines.append(f"{where}: {error.message}")
+                column = f"“{self.column_label(error.column)}”: " if error.column else ""
+                lines.append(f"row {row.number}: {column}{error.message}")
         return lines

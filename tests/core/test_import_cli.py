@@ -57,9 +57,9 @@ def test_units_with_errors_print_every_row_and_exit_non_zero(session, run, tmp_p
     before = count(session, Unit)
     result = run("units", str(path))
     assert result.exit_code == 1
-    assert "Dòng 3, cột “Tên đơn vị”" not in result.stderr
-    assert "Dòng 3, cột “Cấp”: Cấp “Vùng” không rõ" in result.stderr
-    assert "Dòng 4, cột “Đơn vị cấp trên”:" in result.stderr and "Tệp còn lỗi nên chưa ghi gì." in result.stderr
+    assert "row 3: “Tên đơn vị”" not in result.stderr
+    assert "row 3: “Cấp”: Cấp “Vùng” không rõ" in result.stderr
+    assert "row 4: “Đơn vị cấp trên”:" in result.stderr and "Tệp còn lỗi nên chưa ghi gì." in result.stderr
     assert count(session, Unit) == before
 
 
@@ -99,7 +99,7 @@ def test_members_with_errors_exit_non_zero(session, run, roster):
     path.write_text(path.read_text(encoding="utf-8-sig").replace("0971000002", "0971"), encoding="utf-8")
     before = count(session, Membership)
     result = run("members", str(path), "--unit", "Xã Châu Thành")
-    assert result.exit_code == 1 and "Dòng 3, cột “Số điện thoại”" in result.stderr
+    assert result.exit_code == 1 and "row 3: “Số điện thoại”" in result.stderr
     assert count(session, Membership) == before
 
 

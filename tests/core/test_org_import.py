@@ -142,7 +142,7 @@ def test_every_error_is_reported_with_its_row_and_column_and_nothing_is_written(
     assert column == "name"
     assert plan.rows[-1].status == RowStatus.NEW
     lines = plan.error_lines()
-    assert any(line.startswith("Dòng 3, cột “Cấp”: ") for line in lines)
+    assert any(line.startswith("row 3: “Cấp”: ") for line in lines)
 
 
 def test_a_unit_cannot_be_its_own_parent_but_may_sit_under_a_namesake(session):

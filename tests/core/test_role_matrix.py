@@ -84,6 +84,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "quiz.import_template": BANK_USERS,
     "quiz.export_page": frozenset({ADMIN}),
     "quiz.export_download": frozenset({ADMIN}),
+    "quiz.stats_download": frozenset({ADMIN}),
     # rounds: the world's round is a closed round of a season scoped to Xã Châu Thành
     "rounds.list_rounds": SIGNED_IN,
     "rounds.create_round": STAFF,

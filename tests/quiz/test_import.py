@@ -113,7 +113,7 @@ def test_each_problem_is_reported_with_its_row_and_column_and_nothing_is_written
     assert not plan.written and count(session) == before
     assert [r.number for r in plan.error_rows] == [6]
     (line,) = plan.error_lines()
-    assert line.startswith(f"Dòng 6, cột “{column}”: {message}"), line
+    assert line.startswith(f"row 6: “{column}”: {message}"), line
 
 
 def test_every_problem_of_a_row_is_reported_not_just_the_first(session):
@@ -124,7 +124,7 @@ def test_every_problem_of_a_row_is_reported_not_just_the_first(session):
 def test_messages_name_the_column_as_the_file_writes_it(session):
     header = ["Nội dung câu hỏi", *HEADERS[2:]]
     plan = check(csv_bytes(sheet(row("")[1:], header=header)), "cau-hoi.csv")
-    assert plan.error_lines() == ["Dòng 5, cột “Nội dung câu hỏi”: Chưa nhập nội dung câu hỏi."]
+    assert plan.error_lines() == ["row 5: “Nội dung câu hỏi”: Chưa nhập nội dung câu hỏi."]
 
 
 def test_valid_only_writes_the_good_rows_and_reports_the_others(session):
@@ -164,8 +164,8 @@ def test_duplicates_within_the_file_and_against_the_bank_on_normalised_text(sess
     ))
     plan = check(data)
     assert plan.error_lines() == [
-        f"Dòng 6, cột “Câu hỏi”: Câu hỏi đã có trong ngân hàng (câu #{existing.id}).",
-        "Dòng 7, cột “Câu hỏi”: Câu hỏi trùng với dòng 5 của tệp.",
+        f"row 6: “Câu hỏi”: Câu hỏi đã có trong ngân hàng (câu #{existing.id}).",
+        "row 7: “Câu hỏi”: Câu hỏi trùng với dòng 5 của tệp.",
     ]
 
 
@@ -188,7 +188,7 @@ def test_an_inactive_category_is_refused(session):
 
     find_category("Kinh tế số").active = False
     plan = check(xlsx_bytes(sheet(row(**{"Lĩnh vực": "kinh te so"}))))
-    assert plan.error_lines() == ["Dòng 5, cột “Lĩnh vực”: Lĩnh vực “Kinh tế số” đã ngừng sử dụng."]
+    assert plan.error_lines() == ["row 5: “Lĩnh vực”: Lĩnh vực “Kinh tế số” đã ngừng sử dụng."]
 
 
 # ---- files that cannot be imported: a clear message, nothing read ----------------------------

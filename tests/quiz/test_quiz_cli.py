@@ -50,8 +50,8 @@ def test_errors_are_printed_one_per_line_with_row_and_column_and_nothing_is_writ
     result = run("import", str(bad_file))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "Dòng 6, cột “Đáp án đúng”: Đáp án đúng E không có phương án tương ứng.",
-        "Dòng 8, cột “Mức độ”: Mức độ “Siêu khó” không rõ; hãy ghi Dễ, Trung bình, Khó.",
+        "row 6: “Đáp án đúng”: Đáp án đúng E không có phương án tương ứng.",
+        "row 8: “Mức độ”: Mức độ “Siêu khó” không rõ; hãy ghi Dễ, Trung bình, Khó.",
         "Tệp còn lỗi nên chưa ghi gì (dùng --valid-only để chỉ nhập các dòng hợp lệ).",
     ]
     assert "4 dòng: 2 hợp lệ, 2 lỗi." in result.stdout and count(session) == 0

@@ -227,3 +227,23 @@ def test_workbook_has_the_header_and_one_row_per_question(session, quiz):
     ]
     assert sheet["F2"].number_format == "0.0%"
     assert sheet.freeze_panes == "A2"
+
+
+def test_statistics_are_exportable_from_the_bank_and_the_command_line(app, client, login, make, quiz, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.accounts.roles import RoleCode
+
+    question = quiz.question()
+    quiz.attempt(make.user(), [(question, [0])])
+    login(make.user(RoleCode.ADMIN, username="so.thongke"))
+    response = client.get("/bank/stats.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [question.id]
+    target = tmp_path / "thong-ke.xlsx"
+    result = app.test_cli_runner().invoke(args=["quiz", "stats", str(target)])
+    assert result.exit_code == 0 and "1 câu hỏi" in result.output
+    assert load_workbook(target).active.max_row == 2
