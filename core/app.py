@@ -8,6 +8,7 @@ from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
 from core import models as _models  # noqa: F401 - every table registered before migrations run
@@ -63,7 +64,9 @@ def create_app(config: Config | None = None, **overrides: object) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    # Every request loads the signed-in user; the busiest ones (saving an answer) need neither the
+    # role row nor the unit, which load on first use where a page needs them.
+    return db.session.get(User, int(user_id), options=[lazyload(User.role), lazyload(User.unit)])
 
 
 def select_locale() -> str:
