@@ -228,6 +228,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main() -> None:
+    try:
+        sa.create_engine(ADMIN_URL).connect().close()
+    except sa.exc.OperationalError as exc:
+        print(f"skipped: the attempt load test needs PostgreSQL ({exc.__class__.__name__} at {ADMIN_URL})")
+        return
     print(f"database {DB_URL}, redis {REDIS_URL}, {WORKERS} gunicorn gevent processes, {USERS} concurrent members")
     recreate_database()
     began = time.perf_counter()
