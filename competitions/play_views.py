@@ -165,8 +165,9 @@ def _body(required: bool) -> dict[str, object]:
 def start(round_id: int) -> Response:
     round_ = _round(round_id)
     attempt = play.start_attempt(current_user, round_, _body(required=False).get("prediction"))
+    view = play.attempt_view(attempt, round_)  # before the commit, which would expire what it reads
     db.session.commit()
-    return jsonify(play.attempt_view(attempt, round_))
+    return jsonify(view)
 
 
 @api_bp.route("/attempts/<int:attempt_id>")

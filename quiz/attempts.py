@@ -110,7 +110,8 @@ def start(
         if question.current.kind != QuestionKind.TRUE_FALSE:  # "Đúng" stays before "Sai"
             rng.shuffle(order)
         attempt.items.append(
-            AttemptItem(position=position, version_id=question.current_version_id, choice_order=order)
+            # the version object, already loaded with the question: the reply needs it, unqueried
+            AttemptItem(position=position, version=question.current, choice_order=order)
         )
     # A concurrent start may win the race; the unique index keeps its attempt the only one.
     return insert_or_existing(attempt, lambda: active_attempt(user, context))
