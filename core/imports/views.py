@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +18,7 @@ from core.extensions import db
 from core.forms import show_error
 from core.imports.forms import ConfirmForm, MembersUploadForm, UnitsUploadForm
 from core.imports.plan import ImportPlan, RowStatus
-from core.imports.preview import discard_plan, load_plan, save_plan
+from core.imports.preview import StoredPlan, discard_plan, load_plan, save_plan
 from core.org import importer as org_importer
 from core.org.models import COMMUNE_LEVEL, Unit, UnitKind
 from core.org.scope import units_in_scope
@@ -43,6 +45,30 @@ def _preview(kind: str, plan: ImportPlan, filename: str, headers: dict[str, str]
     ), status
 
 
+def _confirm(
+    kind: str, apply: Callable[[StoredPlan], tuple[ImportPlan, str]], stale: str,
+    success: Callable[[ImportPlan], str],
+) -> Response | tuple[str, int]:
+    """Write a stored preview, re-checked against the database as it is now: all or nothing.
+    ``apply`` runs the import and says where to go after; ``stale`` explains a plan that no longer
+    holds (shown again with its new errors, status 409)."""
+    form = ConfirmForm()
+    try:
+        stored = load_plan(kind, form.token.data, current_user.id)
+        plan, done_url = apply(stored)
+    except ValidationError as error:  # expired preview, or a write refused mid-way (its SAVEPOINT is undone)
+        flash(str(error), "error")
+        return redirect(url_for(f".{kind}_upload"))
+    if not plan.written:
+        flash(stale, "error")
+        return _preview(kind, plan, stored.filename, stored.params["headers"], None, status=409)
+    message = success(plan)
+    db.session.commit()
+    discard_plan(kind)
+    flash(message, "success")
+    return redirect(done_url)
+
+
 # ---- org tree --------------------------------------------------------------------------------
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -66,24 +92,12 @@ def units_upload() -> str | tuple[str, int]:
 @bp.route("/units/confirm", methods=["POST"])
 @access(RoleCode.ADMIN)
 def units_confirm() -> Response | tuple[str, int]:
-    form = ConfirmForm()
-    try:
-        stored = load_plan("units", form.token.data, current_user.id)
-        plan = org_importer.import_units(stored.rows)
-    except ValidationError as error:  # expired preview, or a write refused mid-way (its SAVEPOINT is undone)
-        flash(str(error), "error")
-        return redirect(url_for(".units_upload"))
-    if not plan.written:
-        flash(_("Cây đơn vị đã thay đổi sau lần xem trước nên chưa ghi gì; hãy xem các lỗi dưới đây."), "error")
-        return _preview("units", plan, stored.filename, stored.params["headers"], None, status=409)
-    db.session.commit()
-    discard_plan("units")
-    flash(
-        _("Đã nhập %(new)d đơn vị mới; %(same)d dòng đã có sẵn, không thay đổi.",
-          new=plan.count(RowStatus.NEW), same=plan.count(RowStatus.UNCHANGED)),
-        "success",
+    return _confirm(
+        "units", lambda stored: (org_importer.import_units(stored.rows), url_for("org.units")),
+        stale=_("Cây đơn vị đã thay đổi sau lần xem trước nên chưa ghi gì; hãy xem các lỗi dưới đây."),
+        success=lambda plan: _("Đã nhập %(new)d đơn vị mới; %(same)d dòng đã có sẵn, không thay đổi.",
+                               new=plan.count(RowStatus.NEW), same=plan.count(RowStatus.UNCHANGED)),
     )
-    return redirect(url_for("org.units"))
 
 
 @bp.route("/units/template.xlsx")
@@ -156,26 +170,20 @@ def members_upload() -> str | tuple[str, int]:
 @bp.route("/members/confirm", methods=["POST"])
 @access(RoleCode.ADMIN, RoleCode.OFFICER)
 def members_confirm() -> Response | tuple[str, int]:
-    form = ConfirmForm()
-    try:
-        stored = load_plan("members", form.token.data, current_user.id)
+    def apply(stored: StoredPlan) -> tuple[ImportPlan, str]:
         unit = _import_unit(stored.params["unit_id"])
         plan = team_importer.import_members(stored.rows, unit, current_user)
-    except ValidationError as error:  # expired preview, or a write refused mid-way (its SAVEPOINT is undone)
-        flash(str(error), "error")
-        return redirect(url_for(".members_upload"))
-    if not plan.written:
-        flash(_("Danh sách tổ đã thay đổi sau lần xem trước nên chưa ghi gì; hãy xem các lỗi dưới đây."), "error")
-        return _preview("members", plan, stored.filename, stored.params["headers"], None, status=409)
-    db.session.commit()
-    discard_plan("members")
-    flash(
-        _("Đã thêm %(new)d thành viên vào %(teams)d tổ; %(same)d dòng đã có sẵn, không thay đổi.",
-          new=plan.count(RowStatus.NEW), teams=sum(1 for t in plan.teams if t.new),
-          same=plan.count(RowStatus.UNCHANGED)),
-        "success",
+        return plan, url_for("teams.list_teams", unit_id=unit.id)
+
+    return _confirm(
+        "members", apply,
+        stale=_("Danh sách tổ đã thay đổi sau lần xem trước nên chưa ghi gì; hãy xem các lỗi dưới đây."),
+        success=lambda plan: _(
+            "Đã thêm %(new)d thành viên vào %(teams)d tổ; %(same)d dòng đã có sẵn, không thay đổi.",
+            new=plan.count(RowStatus.NEW), teams=sum(1 for t in plan.teams if t.new),
+            same=plan.count(RowStatus.UNCHANGED),
+        ),
     )
-    return redirect(url_for("teams.list_teams", unit_id=unit.id))
 
 
 @bp.route("/members/template.xlsx")
