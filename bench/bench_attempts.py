@@ -2,11 +2,14 @@
 against servers started as in production (gunicorn + gevent, PostgreSQL, Redis).
 
 Prints sustained complete attempts per second, answer-save latency p50/p95/p99, and the CPU the
-servers and this load generator used (they share the machine's cores).
+servers and this load generator used (they share the machine's cores). Then two shorter phases for
+scale: answer saves alone (members with an attempt open re-answering, the hot path of a deadline
+rush), and /healthz (the same stack doing one database statement: the floor of any request).
 
 Settings (environment): BENCH_DATABASE_URL (default: database bench_attempts on the local
 PostgreSQL, dropped and rebuilt), BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_SECONDS (30),
-BENCH_USERS (concurrent members, 150), BENCH_WORKERS (gunicorn processes, 2), BENCH_MEMBERS (9000).
+BENCH_USERS (concurrent members, 150), BENCH_WORKERS (gunicorn processes, 2), BENCH_MEMBERS (9000),
+BENCH_PHASE_SECONDS (the two shorter phases, 10).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -38,6 +42,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 USERS = int(os.environ.get("BENCH_USERS", "150"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "9000"))
+PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "10"))
 SECRET = "bench-secret-key"
 BASE_PORT = 18300
 
@@ -70,6 +75,7 @@ def prepare() -> tuple[int, list[tuple[str, str]]]:
     from quiz import bank
     from quiz.models import QuestionStatus
 
+    redis.Redis.from_url(REDIS_URL).flushdb()  # live answers of a previous run's attempts
     app = create_app(Config(SQLALCHEMY_DATABASE_URI=DB_URL, SECRET_KEY=SECRET, REDIS_URL=None))
     with app.app_context():
         upgrade()
@@ -217,7 +223,65 @@ async def load(round_id: int, credentials: list[tuple[str, str]]) -> tuple[Resul
                     await member_flow(http, base, round_id, cookie, token, results, stop_at)
 
         await asyncio.gather(*(virtual_user(n) for n in range(USERS)))
+        credentials[:] = queue  # the members who have not started yet
         return results, time.monotonic() - started
+
+
+async def saves_only(round_id: int, credentials: list[tuple[str, str]]) -> tuple[list[float], int, float]:
+    """Each virtual member starts one attempt; once all have, they save answers as fast as the
+    servers take them (re-answering, with a newer seq each time) for PHASE_SECONDS."""
+    latencies: list[float] = []
+    errors = 0
+    members = [credentials.pop() for _ in range(min(USERS, len(credentials)))]
+    started = 0
+    all_started, stop = asyncio.Event(), [0.0]
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as http:
+
+        async def virtual_user(n: int, cookie: str, token: str) -> None:
+            nonlocal errors, started
+            base = f"http://127.0.0.1:{BASE_PORT + n % WORKERS}"
+            headers = {"Cookie": f"session={cookie}", "X-CSRFToken": token}
+            start = f"{base}/api/rounds/{round_id}/attempts"
+            async with http.post(start, json={"prediction": 1}, headers=headers) as r:
+                attempt = await r.json()
+            started += 1
+            if started == len(members):
+                stop[0] = time.monotonic() + PHASE_SECONDS
+                all_started.set()
+            await all_started.wait()
+            seq = 0
+            while time.monotonic() < stop[0]:
+                seq += 1
+                item = attempt["items"][seq % len(attempt["items"])]
+                body = {"item_id": item["id"], "choices": [seq % len(item["choices"])], "seq": seq}
+                began = time.perf_counter()
+                async with http.post(f"{base}/api/attempts/{attempt['id']}/answers", json=body, headers=headers) as r:
+                    await r.read()
+                    errors += r.status != 200
+                latencies.append(time.perf_counter() - began)
+
+        await asyncio.gather(*(virtual_user(n, cookie, token) for n, (cookie, token) in enumerate(members)))
+        return latencies, errors, PHASE_SECONDS
+
+
+async def health_only() -> tuple[int, float]:
+    done = 0
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        began = time.monotonic()
+        stop_at = began + PHASE_SECONDS
+
+        async def virtual_user(n: int) -> None:
+            nonlocal done
+            base = f"http://127.0.0.1:{BASE_PORT + n % WORKERS}"
+            while time.monotonic() < stop_at:
+                async with http.get(f"{base}/healthz") as r:
+                    await r.read()
+                done += 1
+
+        await asyncio.gather(*(virtual_user(n) for n in range(USERS)))
+        return done, time.monotonic() - began
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -245,6 +309,8 @@ def main() -> None:
         results, elapsed = asyncio.run(load(round_id, credentials))
         own_after = resource.getrusage(resource.RUSAGE_SELF)
         server_cpu = sum(cpu_seconds(s.pid) for s in servers) - server_cpu_before
+        saves, save_errors, saves_elapsed = asyncio.run(saves_only(round_id, credentials))
+        health, health_elapsed = asyncio.run(health_only())
     finally:
         for server in servers:
             server.terminate()
@@ -264,6 +330,9 @@ def main() -> None:
           f"load generator {generator_cpu:.1f} s ({generator_cpu / elapsed * 100:.0f}% of one core)")
     if results.errors:
         print(f"errors: {results.errors}; first: {results.sample_error!r}")
+    print(f"answer saves alone: {len(saves) / saves_elapsed:.0f} saves/s, latency ms p50 {percentile(saves, 50):.1f}"
+          f"  p95 {percentile(saves, 95):.1f}  p99 {percentile(saves, 99):.1f}  ({save_errors} errors)")
+    print(f"/healthz (one SELECT 1): {health / health_elapsed:.0f} requests/s")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,9 @@ class Series(db.Model):
     rounds: Mapped[list[Round]] = relationship(back_populates="series", order_by="Round.opens_at")
 
 
+ROUND_CONTEXT_PREFIX = "round:"  # a round's attempts have the context "round:<id>"
+
+
 class Round(db.Model):
     __tablename__ = "rounds"
 
@@ -112,7 +115,7 @@ class Round(db.Model):
     @property
     def context(self) -> str:
         """The attempt context (quiz.models.Attempt.context) of this round's attempts."""
-        return f"round:{self.id}"
+        return f"{ROUND_CONTEXT_PREFIX}{self.id}"
 
 
 class Entry(db.Model):

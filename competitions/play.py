@@ -15,24 +15,24 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from competitions.models import AttemptPolicy, Entry, PredictionKind, Reveal, Round, RoundStatus
+from competitions.models import ROUND_CONTEXT_PREFIX, AttemptPolicy, Entry, PredictionKind, Reveal, Round, RoundStatus
 from competitions.rounds import DEFAULT_PREDICTION_QUESTIONS, Phase, phase, plan_rules
+from core import locks
 from core.accounts import service as accounts
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
-from core.locks import LockSpace, shared_lock
+from core.locks import LockSpace
 from core.org.models import COMMUNE_LEVEL, Unit
-from core.persistence import insert_or_existing
 from core.phone import normalise_phone
 from core.teams.models import Team
 from core.teams.service import active_membership_of
 from core.text import clean, fold
 from core.timeutil import local_day_start
 from quiz import attempts
-from quiz.models import Attempt, AttemptItem, AttemptStatus
+from quiz.models import Attempt, AttemptStatus
 
 MAX_PREDICTION = 100_000_000  # far above any turnout; keeps the column a plain integer
 
@@ -56,10 +56,6 @@ def visible_round(round_id: int) -> Round | None:
     """A round the play pages show: published ones only (drafts stay with their organisers)."""
     round_ = db.session.get(Round, round_id)
     return round_ if round_ is not None and round_.status == RoundStatus.PUBLISHED else None
-
-
-def is_round_attempt(attempt: Attempt) -> bool:
-    return _CONTEXT.fullmatch(attempt.context) is not None
 
 
 def round_of(attempt: Attempt | None) -> Round | None:
@@ -223,7 +219,8 @@ def parse_prediction(value: object) -> int:
 
 def _enter(user: User, round_: Round, who: Standing, prediction: object) -> Entry:
     """The person's entry, made at their first start with the team and unit of that day; the
-    prediction is given once (a guess made later, knowing the turnout so far, would be unfair)."""
+    prediction is given once (a guess made later, knowing the turnout so far, would be unfair).
+    The caller holds the person's start lock: no concurrent start makes the entry meanwhile."""
     entry = entry_of(user, round_)
     if entry is not None:
         return entry
@@ -232,7 +229,8 @@ def _enter(user: User, round_: Round, who: Standing, prediction: object) -> Entr
         round_id=round_.id, user_id=user.id, team_id=who.team.id if who.team else None, unit_id=who.unit.id,
         prediction=parse_prediction(prediction) if has_prediction(round_) else None, is_public=who.team is None,
     )
-    return insert_or_existing(entry, lambda: entry_of(user, round_))
+    db.session.add(entry)
+    return entry
 
 
 def in_progress(user: User, round_: Round, now: datetime) -> Attempt | None:
@@ -251,26 +249,19 @@ def start_attempt(
 ) -> Attempt:
     """Start an attempt, or return the one in progress (two tabs, two phones land on the same)."""
     now = now or utcnow()
+    # Shared on the round: an organiser's edit (competitions.rounds, exclusive) waits for starts
+    # in flight and then finds the round frozen, or a start waits for the edit and draws by the
+    # new rules (hence the refresh). Exclusive on the person's starts: a double tap or a second
+    # phone waits for the first start, then finds its attempt. Other people's starts never wait.
+    locks.take(locks.shared(LockSpace.ROUND, round_.id), locks.exclusive(LockSpace.PERSON_STARTS, user.id))
+    db.session.refresh(round_)
     active = in_progress(user, round_, now)
     if active is not None:
         return active
-    # A shared lock on the round: an organiser's edit (competitions.rounds, exclusive) waits for
-    # starts in flight and then finds the round frozen, or a start waits for the edit and draws by
-    # the new rules (hence the refresh). Starts do not block each other.
-    shared_lock(LockSpace.ROUND, round_.id)
-    db.session.refresh(round_)
-    try:
-        who = check_start(user, round_, now)
-    except NotNow:
-        # A concurrent start of the same person (a double tap, a second phone) committed after
-        # the look above and now counts as a used attempt: that is the attempt to continue.
-        active = in_progress(user, round_, now)
-        if active is None:
-            raise
-        return active
+    who = check_start(user, round_, now)
     _enter(user, round_, who, prediction)
     deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
-    return attempts.start(user, round_.context, plan_rules(round_), deadline, now, rng)
+    return attempts.start(user, round_.context, plan_rules(round_), deadline, now, rng, serialised=True)
 
 
 # --- answering and results -------------------------------------------------------------------------
@@ -301,19 +292,18 @@ def _whole_number(value: object, field: str, minimum: int = 0) -> int:
     return value
 
 
-def answer(attempt: Attempt, item_id: object, choices: object, seq: object, now: datetime | None = None) -> AttemptItem:
-    """Save the choices (display positions) picked for one item; see quiz.attempts.save_answer
-    for the ``seq`` rule. Refused once the attempt is over: its deadline is never later than the
-    round's closing, so a closed round takes no answers either."""
-    now = now or utcnow()
+def answer(
+    user_id: int, attempt_id: int, item_id: object, choices: object, seq: object, now: datetime | None = None
+) -> attempts.SavedAnswer:
+    """Save the choices (display positions) picked for one item of the person's round attempt;
+    see quiz.attempts.save_answer for the ``seq`` rule. Refused once the attempt is over: its
+    deadline is never later than the round's closing, so a closed round takes no answers either."""
     item = _whole_number(item_id, "item_id")
     if not isinstance(choices, list):
         raise ValidationError(_("Dữ liệu gửi lên không hợp lệ (%(f)s).", f="choices"), field="choices")
     positions = [_whole_number(choice, "choices") for choice in choices]
     number = _whole_number(seq, "seq", minimum=1)
-    if attempt.status != AttemptStatus.IN_PROGRESS or attempts.is_due(attempt, now):
-        raise NotNow(_("Bài thi đã kết thúc, không nhận thêm câu trả lời."), field="attempt")
-    return attempts.save_answer(attempt, item, positions, number, now)
+    return attempts.record_answer(attempt_id, user_id, item, positions, number, ROUND_CONTEXT_PREFIX, now)
 
 
 def submit(attempt: Attempt, round_: Round, now: datetime | None = None) -> dict[str, object]:

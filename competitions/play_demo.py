@@ -60,7 +60,7 @@ def _take(user: User, round_: Round, start_at: datetime, end_by: datetime, skill
         moment += step
         correct = [item.choice_order.index(i) for i in item.version.correct]
         picks = correct if rng.random() < skill else [rng.randrange(len(item.choice_order))]
-        play.answer(attempt, item.id, picks, seq, now=moment)
+        play.answer(user.id, attempt.id, item.id, picks, seq, now=moment)
     play.submit(attempt, round_, now=moment + step)
 
 

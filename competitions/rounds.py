@@ -35,12 +35,13 @@ from competitions.models import (
     TeamScoring,
     TieBreak,
 )
+from core import locks
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
-from core.locks import LockSpace, exclusive_lock
+from core.locks import LockSpace
 from core.org.models import Unit
 from core.org.scope import in_scope, unit_scope_clause
 from core.org.service import PARENT_KINDS
@@ -443,7 +444,7 @@ def started_round_ids(round_ids: list[int]) -> set[int]:
 
 def _lock(round_: Round) -> None:
     """Serialise changes of the rules with attempts starting (competitions.play takes it shared)."""
-    exclusive_lock(LockSpace.ROUND, round_.id)
+    locks.take(locks.exclusive(LockSpace.ROUND, round_.id))
 
 
 # --- changes -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from core import sqlite as _sqlite  # noqa: F401 - registers the SQLite connecti
 from core.accounts.models import User
 from core.accounts.permissions import enforce_access
 from core.config import INSTANCE_DIR, ROOT, Config
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 
@@ -130,6 +130,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _denied(_exc: PermissionDenied) -> tuple[str, int]:
         return render_error(403, messages[403]())
+
+    @app.errorhandler(NotFound)
+    def _not_found(_exc: NotFound) -> tuple[str, int]:
+        return render_error(404, messages[404]())
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> tuple[str, int]:

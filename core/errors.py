@@ -22,3 +22,7 @@ class ValidationError(Exception):
 
 class PermissionDenied(Exception):
     """The acting user may not do this to this object (outside their unit, not their team, ...)."""
+
+
+class NotFound(ValidationError):
+    """What the request names does not exist, or not for this caller (HTTP 404)."""

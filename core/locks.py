@@ -8,6 +8,7 @@ there they are no-ops.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 from sqlalchemy import text
@@ -19,18 +20,32 @@ class LockSpace(IntEnum):
     """The first key of a two-key advisory lock: which kind of thing is locked."""
 
     ROUND = 1  # a round's rules: edits exclusive, attempt starts shared
+    PERSON_STARTS = 2  # one person's attempt starts (a double tap, a second phone): exclusive
 
 
-def _take(function: str, space: LockSpace, key: int) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SELECT {function}(:space, :key)"), {"space": int(space), "key": key})
+@dataclass(frozen=True)
+class Lock:
+    function: str
+    space: LockSpace
+    key: int
 
 
-def shared_lock(space: LockSpace, key: int) -> None:
+def shared(space: LockSpace, key: int) -> Lock:
     """Many holders at once; waits while an exclusive holder has it."""
-    _take("pg_advisory_xact_lock_shared", space, key)
+    return Lock("pg_advisory_xact_lock_shared", space, key)
 
 
-def exclusive_lock(space: LockSpace, key: int) -> None:
+def exclusive(space: LockSpace, key: int) -> Lock:
     """One holder; waits for every shared holder to finish its transaction."""
-    _take("pg_advisory_xact_lock", space, key)
+    return Lock("pg_advisory_xact_lock", space, key)
+
+
+def take(*locks: Lock) -> None:
+    """Take the locks, in the order given, in one statement (one round trip on a busy path)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    calls = ", ".join(f"{lock.function}(:s{n}, :k{n})" for n, lock in enumerate(locks))
+    params = {}
+    for n, lock in enumerate(locks):
+        params[f"s{n}"], params[f"k{n}"] = int(lock.space), lock.key
+    db.session.execute(text(f"SELECT {calls}"), params)

@@ -8,7 +8,7 @@ display position; the correct answer never leaves the server before the attempt 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 
 from core.accounts.models import User
 from core.db_types import utcnow
-from core.errors import PermissionDenied, ValidationError
+from core.errors import NotFound, PermissionDenied, ValidationError
 from core.extensions import db
 from core.persistence import insert_or_existing
+from quiz import live_answers
 from quiz.bank import approved_pool
 from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind
 
@@ -93,14 +94,19 @@ def active_attempt(user: User, context: str) -> Attempt | None:
 
 def start(
     user: User, context: str, plan: Sequence[DrawRule], deadline_at: datetime,
-    now: datetime | None = None, rng: random.Random | None = None,
+    now: datetime | None = None, rng: random.Random | None = None, serialised: bool = False,
 ) -> Attempt:
     """Start an attempt, or return the one already in progress for this person and context
-    (two tabs, two phones, a double click all land on the same attempt)."""
+    (two tabs, two phones, a double click all land on the same attempt).
+
+    ``serialised``: the caller holds the person's start lock (core.locks, PERSON_STARTS) and has
+    looked for an attempt in progress; no other start of theirs can race this one, so the insert
+    needs no savepoint. The unique index stays the guarantee either way."""
     now = now or utcnow()
-    existing = active_attempt(user, context)
-    if existing is not None:
-        return existing
+    if not serialised:
+        existing = active_attempt(user, context)
+        if existing is not None:
+            return existing
     rng = rng or random.SystemRandom()
     questions = draw(plan, rng)
     attempt = Attempt(user_id=user.id, context=context, started_at=now, deadline_at=deadline_at,
@@ -113,8 +119,28 @@ def start(
             # the version object, already loaded with the question: the reply needs it, unqueried
             AttemptItem(position=position, version=question.current, choice_order=order)
         )
-    # A concurrent start may win the race; the unique index keeps its attempt the only one.
-    return insert_or_existing(attempt, lambda: active_attempt(user, context))
+    if serialised:
+        db.session.add(attempt)
+        db.session.flush()
+        stored = attempt
+    else:
+        # A concurrent start may win the race; the unique index keeps its attempt the only one.
+        stored = insert_or_existing(attempt, lambda: active_attempt(user, context))
+    if live_answers.enabled():
+        # The winner of a concurrent start has its hash already, perhaps with answers in it.
+        _go_live(stored, new=stored is attempt)
+    return stored
+
+
+def _go_live(attempt: Attempt, new: bool) -> None:
+    last_save = max((i.answered_at for i in attempt.items if i.answered_at), default=attempt.started_at)
+    live_answers.register(
+        attempt.id, attempt.user_id, attempt.context, attempt.started_at, last_save,
+        attempt.deadline_at + grace(),
+        [live_answers.LiveItem(i.id, len(i.choice_order), i.version.kind == QuestionKind.MULTIPLE)
+         for i in attempt.items],
+        new=new,
+    )
 
 
 def grace() -> timedelta:
@@ -126,51 +152,129 @@ def is_due(attempt: Attempt, now: datetime) -> bool:
     return attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline_at + grace()
 
 
-def owned(attempt: Attempt | None, user: User) -> Attempt:
-    if attempt is None:
-        raise ValidationError(_("Không tìm thấy bài thi."))
-    if attempt.user_id != user.id:
-        raise PermissionDenied
-    return attempt
+class AttemptOver(ValidationError):
+    """The attempt was submitted or its time is up: the answer is not stored."""
+
+
+def _submitted() -> AttemptOver:
+    return AttemptOver(_("Bài thi đã nộp, không thể sửa câu trả lời."), field="attempt")
+
+
+def _time_up() -> AttemptOver:
+    # Not stored; the attempt itself is closed by whoever reads it next (state, sweep).
+    return AttemptOver(_("Đã hết giờ làm bài; bài thi được chấm với các câu đã lưu."), field="attempt")
+
+
+def _not_in_attempt() -> ValidationError:
+    return ValidationError(_("Câu hỏi này không thuộc bài thi của bạn."), field="item")
+
+
+def _not_a_choice() -> ValidationError:
+    return ValidationError(_("Lựa chọn không thuộc câu hỏi này."), field="choices")
+
+
+def _one_choice_only() -> ValidationError:
+    return ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
+
+
+def _store(item: AttemptItem, positions: Sequence[int], seq: int, answered_at: datetime, answer_ms: int) -> None:
+    item.selected = sorted(item.choice_order[p] for p in positions) or None
+    item.answer_seq = seq
+    item.answered_at = answered_at
+    item.answer_ms = answer_ms
 
 
 def save_answer(
     attempt: Attempt, item_id: int, positions: Sequence[int], seq: int, now: datetime | None = None
 ) -> AttemptItem:
-    """Store the choices picked (by display position) for one item of the attempt.
+    """Store the choices picked (by display position) for one item of the attempt, in the database.
 
     Idempotent and order-safe: a save whose ``seq`` is not newer than the stored one changes
     nothing. Refused after the deadline (plus a few seconds of network grace) or once submitted."""
     now = now or utcnow()
     if attempt.status != AttemptStatus.IN_PROGRESS:
-        raise ValidationError(_("Bài thi đã nộp, không thể sửa câu trả lời."), field="attempt")
+        raise _submitted()
     if is_due(attempt, now):
-        # Not stored; the attempt itself is closed by whoever reads it next (state, sweep).
-        raise ValidationError(_("Đã hết giờ làm bài; bài thi được chấm với các câu đã lưu."), field="attempt")
+        raise _time_up()
     # Only the item answered is loaded: this is the hot path of a contest.
     item = db.session.scalar(
         select(AttemptItem).where(AttemptItem.id == item_id, AttemptItem.attempt_id == attempt.id)
     )
     if item is None:
-        raise ValidationError(_("Câu hỏi này không thuộc bài thi của bạn."), field="item")
+        raise _not_in_attempt()
     size = len(item.choice_order)
-    valid = all(isinstance(p, int) and 0 <= p < size for p in positions)
-    if not valid or len(set(positions)) != len(positions):
-        raise ValidationError(_("Lựa chọn không thuộc câu hỏi này."), field="choices")
+    if not all(isinstance(p, int) and 0 <= p < size for p in positions) or len(set(positions)) != len(positions):
+        raise _not_a_choice()
     if item.version.kind != QuestionKind.MULTIPLE and len(positions) > 1:
-        raise ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
+        raise _one_choice_only()
     if seq <= item.answer_seq:
         return item  # a resend, or an older save overtaken on the network
     # Time spent on this answer: since the attempt's previous save, or its start (item statistics).
     previous = db.session.scalar(
-        select(func.max(AttemptItem.answered_at)).where(AttemptItem.attempt_id == attempt.id, AttemptItem.id != item.id)
+        select(func.max(AttemptItem.answered_at)).where(AttemptItem.attempt_id == attempt.id)
     ) or attempt.started_at
-    item.selected = sorted(item.choice_order[p] for p in positions) or None
-    item.answer_seq = seq
-    item.answered_at = now
-    item.answer_ms = max(0, int((now - max(previous, attempt.started_at)).total_seconds() * 1000))
+    _store(item, positions, seq, now, max(0, int((now - max(previous, attempt.started_at)).total_seconds() * 1000)))
     db.session.flush()
     return item
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    item_id: int
+    seq: int  # the stored save's: newer than the one sent when that one came late
+    positions: list[int]  # display positions, ascending
+
+
+_LIVE_REFUSALS: dict[str, Callable[[], Exception]] = {
+    "elsewhere": lambda: NotFound(_("Không tìm thấy bài thi.")), "forbidden": PermissionDenied,
+    "closed": _submitted, "late": _time_up, "item": _not_in_attempt, "choices": _not_a_choice,
+    "single": _one_choice_only,
+}
+
+
+def record_answer(
+    attempt_id: int, user_id: int, item_id: int, positions: Sequence[int], seq: int,
+    context_prefix: str, now: datetime | None = None,
+) -> SavedAnswer:
+    """Save one answer to the person's attempt: in Redis when the app has it (no database work:
+    the hot path of a contest), else in the database. Only attempts whose context starts with
+    ``context_prefix`` are found (a round's page saves to round attempts only)."""
+    now = now or utcnow()
+    if len(set(positions)) != len(positions):
+        raise _not_a_choice()
+    if not live_answers.enabled():
+        attempt = attempt_of(attempt_id, user_id, context_prefix)
+        item = save_answer(attempt, item_id, positions, seq, now)
+        return SavedAnswer(item.id, item.answer_seq, sorted(item.choice_order.index(i) for i in item.selected or []))
+    found = live_answers.save(attempt_id, user_id, item_id, positions, seq, now, context_prefix)
+    if found.outcome == "missing":
+        # Started before Redis was configured, or Redis lost it: rebuild the hash from the database.
+        attempt = attempt_of(attempt_id, user_id, context_prefix)
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            raise _submitted()
+        _go_live(attempt, new=False)
+        found = live_answers.save(attempt_id, user_id, item_id, positions, seq, now, context_prefix)
+    refusal = _LIVE_REFUSALS.get(found.outcome)
+    if refusal is not None:
+        raise refusal()
+    assert found.answer is not None
+    return SavedAnswer(item_id, found.answer.seq, found.answer.positions)
+
+
+def attempt_of(attempt_id: int, user_id: int | None, context_prefix: str) -> Attempt:
+    """The person's attempt of that id, among attempts whose context starts with ``context_prefix``."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not attempt.context.startswith(context_prefix):
+        raise NotFound(_("Không tìm thấy bài thi."))
+    if attempt.user_id != user_id:
+        raise PermissionDenied
+    return attempt
+
+
+def _live_answers(attempt: Attempt, closing: bool) -> dict[int, live_answers.LiveAnswer]:
+    if attempt.status != AttemptStatus.IN_PROGRESS or not live_answers.enabled():
+        return {}
+    return live_answers.close(attempt.id) if closing else live_answers.peek(attempt.id)
 
 
 def _grade(attempt: Attempt) -> None:
@@ -186,6 +290,11 @@ def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
     if attempt.status == AttemptStatus.SUBMITTED:
         return attempt
     now = now or utcnow()
+    live = _live_answers(attempt, closing=True)
+    for item in attempt.items:
+        answer = live.get(item.id)
+        if answer is not None and answer.seq > item.answer_seq:
+            _store(item, answer.positions, answer.seq, answer.saved_at, answer.answer_ms)
     submitted_at = min(now, attempt.deadline_at)
     _grade(attempt)
     attempt.status = AttemptStatus.SUBMITTED
@@ -214,17 +323,23 @@ def attempt_state(attempt: Attempt, now: datetime | None = None, reveal: bool = 
     are included only when ``reveal`` is true and the attempt is submitted."""
     now = now or utcnow()
     reveal = reveal and attempt.status == AttemptStatus.SUBMITTED
+    live = _live_answers(attempt, closing=False)
     items = []
     for item in attempt.items:
         version = item.version
+        selected = [item.choice_order.index(i) for i in (item.selected or [])]
+        seq = item.answer_seq
+        answer = live.get(item.id)
+        if answer is not None and answer.seq > seq:
+            selected, seq = answer.positions, answer.seq
         shown = {
             "id": item.id,
             "position": item.position,
             "kind": version.kind,
             "text": version.text,
             "choices": [version.choices[i] for i in item.choice_order],
-            "selected": [item.choice_order.index(i) for i in (item.selected or [])],
-            "seq": item.answer_seq,
+            "selected": selected,
+            "seq": seq,
         }
         if reveal:
             shown["correct"] = [item.choice_order.index(i) for i in version.correct]
@@ -240,7 +355,7 @@ def attempt_state(attempt: Attempt, now: datetime | None = None, reveal: bool = 
         "deadline": attempt.deadline_at.isoformat(),
         "remaining_seconds": round(remaining, 1),
         "items": items,
-        "answered": sum(1 for i in attempt.items if i.selected),
+        "answered": sum(1 for i in items if i["selected"]),
         "score": attempt.score if attempt.status == AttemptStatus.SUBMITTED else None,
         "max_score": attempt.max_score,
         "duration_ms": attempt.duration_ms,

@@ -150,6 +150,19 @@ def redis_url() -> Iterator[str]:
     conn.close()
 
 
+@pytest.fixture(params=["database", "redis"])
+def answer_store(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
+    """Runs the test twice: answers of attempts in progress saved to the database (no Redis, as
+    ``make run``), and kept in a real Redis until the attempt closes (as in production)."""
+    saved = app.config["REDIS_URL"]
+    if request.param == "redis":
+        app.config["REDIS_URL"] = request.getfixturevalue("redis_url")
+    try:
+        yield request.param
+    finally:
+        app.config["REDIS_URL"] = saved
+
+
 class _IsolatedClient(FlaskClient):
     """Requests in tests share the session-wide app context, hence ``g``; Flask-Login caches the
     signed-in user there, Flask-Babel the locale and Flask-WTF the CSRF token, so each request must

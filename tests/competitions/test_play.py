@@ -14,9 +14,10 @@ from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.demo import SHOWCASE_HAMLET
-from core.errors import ValidationError
+from core.errors import NotFound, PermissionDenied, ValidationError
 from core.extensions import db
 from core.teams.service import active_memberships
+from quiz.attempts import AttemptOver
 from quiz.models import Attempt, AttemptStatus
 from tests.competitions.play_world import PER_ATTEMPT, PlayWorld, open_round, world_fixture  # noqa: F401
 
@@ -58,19 +59,6 @@ def test_a_second_start_returns_the_attempt_in_progress_until_its_deadline(world
     with pytest.raises(play.NotNow, match="chỉ được thi một lần"):
         play.start_attempt(world.member, world.round, now=now + timedelta(minutes=11))
     assert first.status == AttemptStatus.SUBMITTED and _count(Attempt) == 1
-
-
-def test_a_start_that_loses_the_race_continues_the_winners_attempt(world: PlayWorld, monkeypatch):  # noqa: ANN001
-    winner = play.start_attempt(world.member, world.round)
-    # The loser looked before the winner committed, then counted after: its attempt is used up.
-    real, calls = play.in_progress, []
-
-    def late_look(*args: object) -> object:
-        calls.append(args)
-        return None if len(calls) == 1 else real(*args)
-
-    monkeypatch.setattr(play, "in_progress", late_look)
-    assert play.start_attempt(world.member, world.round).id == winner.id and len(calls) == 2
 
 
 @pytest.mark.parametrize(
@@ -229,14 +217,26 @@ def test_a_member_without_a_team_takes_a_public_round_for_their_commune(world: P
 # --- answers ---------------------------------------------------------------------------------------------
 
 
-def test_answers_are_saved_by_display_position(world: PlayWorld):
+def _answer(attempt: Attempt, item_id: object, choices: object, seq: object, now: datetime | None = None):  # noqa: ANN202
+    return play.answer(attempt.user_id, attempt.id, item_id, choices, seq, now)
+
+
+def _picks(attempt: Attempt) -> list[list[int]]:
+    """What the attempt shows as picked (answers in Redis or in the database alike)."""
+    return [item["selected"] for item in play.attempt_view(attempt, play.round_of(attempt))["items"]]
+
+
+def test_answers_are_saved_by_display_position(world: PlayWorld, answer_store: str):
     attempt = play.start_attempt(world.member, world.round)
     item = attempt.items[0]
-    play.answer(attempt, item.id, _right(item), seq=1)
-    play.answer(attempt, item.id, [p for p in range(len(item.choice_order)) if p not in _right(item)][:1], seq=3)
-    play.answer(attempt, item.id, _right(item), seq=2)  # older, overtaken on the network: ignored
-    assert item.answer_seq == 3 and item.selected != item.version.correct
+    wrong = [p for p in range(len(item.choice_order)) if p not in _right(item)][:1]
+    assert _answer(attempt, item.id, _right(item), seq=1).positions == _right(item)
+    assert _answer(attempt, item.id, wrong, seq=3).seq == 3
+    kept = _answer(attempt, item.id, _right(item), seq=2)  # older, overtaken on the network: ignored
+    assert (kept.seq, kept.positions) == (3, wrong)
+    assert _picks(attempt)[0] == wrong
     assert play.submit(attempt, world.round)["score"] == 0
+    assert item.answer_seq == 3 and item.selected != item.version.correct
 
 
 @pytest.mark.parametrize(
@@ -252,28 +252,40 @@ def test_answers_are_saved_by_display_position(world: PlayWorld):
         ({"item_id": True}, "item_id"),
     ],
 )
-def test_bad_answers_are_refused_and_nothing_is_stored(world: PlayWorld, change: dict, field: str):
+def test_bad_answers_are_refused_and_nothing_is_stored(world: PlayWorld, change: dict, field: str, answer_store: str):
     mine = play.start_attempt(world.member, world.round)
     theirs = play.start_attempt(world.make.member(world.team, full_name="Lý Thị Mười").user, world.round)
     values = {"item_id": mine.items[0].id, "choices": [0], "seq": 1, **change}
     if values["item_id"] == "other":
         values["item_id"] = theirs.items[0].id
     with pytest.raises(ValidationError) as refused:
-        play.answer(mine, values["item_id"], values["choices"], values["seq"])
-    assert refused.value.field == field and not isinstance(refused.value, play.NotNow)
-    assert all(item.selected is None for item in mine.items + theirs.items)
+        _answer(mine, values["item_id"], values["choices"], values["seq"])
+    assert refused.value.field == field and not isinstance(refused.value, AttemptOver)
+    assert _picks(mine) == _picks(theirs) == [[]] * PER_ATTEMPT
+    play.submit(mine, world.round)
+    assert all(item.selected is None for item in mine.items)
 
 
-def test_no_answers_after_the_deadline_or_the_submission(world: PlayWorld):
+def test_someone_elses_attempt_and_unknown_attempts_are_refused(world: PlayWorld, answer_store: str):
+    mine = play.start_attempt(world.member, world.round)
+    other = world.make.member(world.team, full_name="Lý Thị Mười").user
+    with pytest.raises(PermissionDenied):
+        play.answer(other.id, mine.id, mine.items[0].id, [0], 1)
+    with pytest.raises(NotFound):
+        play.answer(world.member.id, mine.id + 1000, mine.items[0].id, [0], 1)
+    assert _picks(mine) == [[]] * PER_ATTEMPT
+
+
+def test_no_answers_after_the_deadline_or_the_submission(world: PlayWorld, answer_store: str):
     attempt = play.start_attempt(world.member, world.round)
     late = attempt.deadline_at + timedelta(seconds=10)
-    with pytest.raises(play.NotNow, match="đã kết thúc"):
-        play.answer(attempt, attempt.items[0].id, [0], 1, now=late)
-    play.answer(attempt, attempt.items[0].id, [0], 1, now=attempt.deadline_at + timedelta(seconds=1))  # grace
+    with pytest.raises(AttemptOver, match="hết giờ"):
+        _answer(attempt, attempt.items[0].id, [0], 1, now=late)
+    _answer(attempt, attempt.items[0].id, [0], 1, now=attempt.deadline_at + timedelta(seconds=1))  # grace
     play.submit(attempt, world.round)
-    with pytest.raises(play.NotNow):
-        play.answer(attempt, attempt.items[1].id, [0], 2)
-    assert attempt.items[1].selected is None
+    with pytest.raises(AttemptOver, match="đã nộp"):
+        _answer(attempt, attempt.items[1].id, [0], 2)
+    assert attempt.items[0].selected is not None and attempt.items[1].selected is None
 
 
 @pytest.mark.parametrize("reveal", [Reveal.AFTER_CLOSE, Reveal.AFTER_SUBMIT])
@@ -289,9 +301,9 @@ def test_answers_are_revealed_as_the_round_says(world: PlayWorld, reveal: Reveal
     assert after_close["revealed"] and all("correct" in i for i in after_close["items"])
 
 
-def test_reading_a_due_attempt_closes_it(world: PlayWorld):
+def test_reading_a_due_attempt_closes_it(world: PlayWorld, answer_store: str):
     attempt = play.start_attempt(world.member, world.round)
-    play.answer(attempt, attempt.items[0].id, _right(attempt.items[0]), 1)
+    _answer(attempt, attempt.items[0].id, _right(attempt.items[0]), 1)
     state = play.attempt_view(attempt, world.round, now=attempt.deadline_at + timedelta(minutes=1))
     assert (state["status"], state["score"], state["round_id"]) == (AttemptStatus.SUBMITTED, 1, world.round.id)
     assert attempt.submitted_at == attempt.deadline_at

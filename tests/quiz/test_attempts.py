@@ -6,9 +6,10 @@ import random
 from datetime import timedelta
 
 import pytest
+import redis
 
 from core.db_types import utcnow
-from core.errors import PermissionDenied, ValidationError
+from core.errors import NotFound, PermissionDenied, ValidationError
 from quiz import attempts
 from quiz.attempts import DrawRule
 from quiz.models import AttemptStatus, Difficulty, QuestionStatus
@@ -101,7 +102,7 @@ def test_an_item_of_another_attempt_is_refused(session, make, bank10):
     with pytest.raises(ValidationError, match="không thuộc bài thi"):
         attempts.save_answer(mine, theirs.items[0].id, [0], seq=1)
     with pytest.raises(PermissionDenied):
-        attempts.owned(theirs, mine.user)
+        attempts.attempt_of(theirs.id, mine.user_id, "round:")
 
 
 def test_after_the_deadline_saves_are_refused_and_the_attempt_is_graded_with_what_was_saved(session, make, bank10):
@@ -169,3 +170,80 @@ def test_answer_time_is_the_time_since_the_previous_save(session, make, bank10):
     attempts.save_answer(attempt, attempt.items[0].id, [0], seq=1, now=t0 + timedelta(seconds=12))
     attempts.save_answer(attempt, attempt.items[1].id, [0], seq=2, now=t0 + timedelta(seconds=20))
     assert [attempt.items[0].answer_ms, attempt.items[1].answer_ms] == [12_000, 8_000]
+
+
+# --- answers kept in Redis while the attempt runs ------------------------------------------------------
+
+
+@pytest.fixture
+def live(app, redis_url, monkeypatch):  # noqa: ANN001, ANN201
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    return redis.Redis.from_url(redis_url, decode_responses=True)
+
+
+_in_round = "round:"
+
+def test_with_redis_answers_reach_the_items_when_the_attempt_closes(session, make, bank10, live):
+    attempt = _start(make, [DrawRule(3)])
+    first, second, third = attempt.items
+    t0 = attempt.started_at
+    right = first.choice_order.index(first.version.correct[0])
+    user = attempt.user_id
+    saved = attempts.record_answer(attempt.id, user, first.id, [right], 1, _in_round, t0 + timedelta(seconds=12))
+    assert (saved.item_id, saved.seq, saved.positions) == (first.id, 1, [right])
+    attempts.record_answer(attempt.id, attempt.user_id, second.id, [0], 2, _in_round, t0 + timedelta(seconds=20))
+    assert first.selected is None and second.selected is None  # nothing written to the database yet
+    state = attempts.attempt_state(attempt)
+    assert [i["selected"] for i in state["items"]] == [[right], [0], []] and state["answered"] == 2
+
+    attempts.close(attempt, now=t0 + timedelta(seconds=30))
+    assert (first.selected, first.answer_seq, first.is_correct) == (first.version.correct, 1, True)
+    assert [first.answer_ms, second.answer_ms, third.answer_ms] == [12_000, 8_000, None]
+    assert abs((first.answered_at - t0).total_seconds() - 12) < 0.001  # kept to the millisecond
+    assert attempt.score == 1 + second.is_correct
+    with pytest.raises(attempts.AttemptOver, match="đã nộp"):
+        attempts.record_answer(attempt.id, attempt.user_id, third.id, [0], 3, _in_round)
+    assert third.selected is None
+
+
+def test_with_redis_the_checks_are_those_of_the_database_path(session, make, bank10, live):
+    attempt = _start(make, [DrawRule(2)], minutes=1)
+    other = _start(make, [DrawRule(1)])
+    item = attempt.items[0]
+    user = attempt.user_id
+    refusals = [
+        ((attempt.id, user, other.items[0].id, [0], 1), ValidationError, "không thuộc bài thi"),
+        ((attempt.id, user, item.id, [9], 1), ValidationError, "không thuộc câu hỏi"),
+        ((attempt.id, user, item.id, [0, 0], 1), ValidationError, "không thuộc câu hỏi"),
+        ((attempt.id, other.user_id, item.id, [0], 1), PermissionDenied, None),
+        ((attempt.id + 999, user, item.id, [0], 1), NotFound, "Không tìm thấy"),
+    ]
+    if item.version.kind != "multiple":
+        refusals.append(((attempt.id, user, item.id, [0, 1], 1), ValidationError, "chỉ chọn một"))
+    for args, error, message in refusals:
+        with pytest.raises(error, match=message):
+            attempts.record_answer(*args, _in_round)
+    with pytest.raises(NotFound):  # a live contest's attempt is not a round's
+        attempts.record_answer(attempt.id, user, item.id, [0], 1, "live:")
+    late = attempt.deadline_at + attempts.grace() + timedelta(seconds=1)
+    with pytest.raises(attempts.AttemptOver, match="hết giờ"):
+        attempts.record_answer(attempt.id, user, item.id, [0], 1, _in_round, late)
+    assert attempts.attempt_state(attempt)["answered"] == 0
+
+
+def test_with_redis_a_lost_hash_is_rebuilt_from_the_database(session, make, bank10, live):
+    attempt = _start(make, [DrawRule(2)])
+    live.delete(f"thidua:attempt:{attempt.id}")  # Redis restarted without persistence
+    saved = attempts.record_answer(attempt.id, attempt.user_id, attempt.items[1].id, [1], 4, _in_round)
+    assert saved.seq == 4 and attempts.attempt_state(attempt)["items"][1]["selected"] == [1]
+    assert live.hget(f"thidua:attempt:{attempt.id}", "user") == str(attempt.user_id)
+
+
+def test_with_redis_a_new_attempt_never_inherits_a_stale_hash(session, make, bank10, live):
+    attempt = _start(make, [DrawRule(2)])
+    key = f"thidua:attempt:{attempt.id + 1}"
+    live.hset(key, mapping={"user": 1, "ctx": "round:1", "until": 0, "closed": 1, "a:1": "9:0:0:0"})  # a reset database
+    fresh = _start(make, [DrawRule(2)])
+    assert fresh.id == attempt.id + 1 and "closed" not in live.hgetall(key)
+    attempts.record_answer(fresh.id, fresh.user_id, fresh.items[0].id, [1], 1, _in_round)
+    assert attempts.attempt_state(fresh)["answered"] == 1
