@@ -20,8 +20,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed translations
-install-test: $(VENV)/.installed-test translations
+install: $(VENV)/.installed translations static/vendor/.installed
+install-test: $(VENV)/.installed-test translations static/vendor/.installed
+
+# Browser libraries from the npm registry, pinned by package-lock.json, copied where pages load them.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+	touch $@
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations -D messages >/dev/null

@@ -7,15 +7,24 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the rounds' tables, screens, API, commands and demo parts (called by create_app)."""
-    from competitions import models  # noqa: F401 - tables registered for the migrations
+    from competitions import (
+        board_feed,
+        models,  # noqa: F401 - tables registered for the migrations
+    )
+    from competitions.boards import CompetitionBoards
     from competitions.demo import DEMO_ROUNDS
     from competitions.play_demo import DEMO_ATTEMPTS
     from competitions.play_views import api_bp, play_bp
     from competitions.result_views import results_bp
     from competitions.views import bp as rounds_bp
     from core.demo import register_part
+    from leaderboard.sources import register_source
 
     for blueprint in (rounds_bp, play_bp, api_bp, results_bp):
         app.register_blueprint(blueprint)
+    boards = CompetitionBoards()
+    register_source(app, "round", boards)
+    register_source(app, "series", boards)
+    board_feed.connect()
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds

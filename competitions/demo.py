@@ -9,10 +9,11 @@ import random
 from sqlalchemy import exists, select
 
 from competitions import rounds
-from competitions.models import AttemptPolicy, PeriodKind, PredictionKind, Series
+from competitions.models import AttemptPolicy, PeriodKind, PredictionKind, Round, RoundStatus, Series
 from competitions.rounds import RoundInput, SeriesInput, Settings
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
+from core.db_types import utcnow
 from core.demo import PROVINCE, STAFF, DemoPart, find_province
 from core.extensions import db
 from core.timeutil import week_start
@@ -61,4 +62,21 @@ def _build(rng: random.Random) -> None:
         RoundInput(month.title, month.opens_at, month.closes_at, monthly, PeriodKind.MONTHLY), host, publish=True
     )
 
-DEMO_ROUNDS = DemoPart(name="rounds", present=_present, build=_build)
+def _showcase() -> list[str]:
+    """The demo's open rounds, their live boards and projector pages (paths of the app's address)."""
+    now = utcnow()
+    province = find_province()
+    if province is None:
+        return []
+    open_now = db.session.scalars(
+        select(Round).where(Round.scope_unit_id == province.id, Round.status == RoundStatus.PUBLISHED,
+                            Round.opens_at <= now, Round.closes_at > now).order_by(Round.opens_at)
+    )
+    return [
+        f"Đợt thi đang mở / open round: /rounds/{r.id} ({r.title}); bảng xếp hạng trực tiếp / live board: "
+        f"/boards/{r.context}:people; trình chiếu / projector: /boards/{r.context}:teams/projector"
+        for r in open_now
+    ]
+
+
+DEMO_ROUNDS = DemoPart(name="rounds", present=_present, build=_build, showcase=_showcase)

@@ -109,6 +109,7 @@ class RoundSettingsForm(FlaskForm):
         label=_l("Thứ tự xếp hạng"), min_entries=len(TieBreak),
     )
     reveal = ChoiceField(_l("Công bố đáp án"), choices=lambda: _labelled(rounds.REVEAL_LABELS), validate_choice=False)
+    live_board = BooleanField(_l("Công khai bảng xếp hạng trực tiếp trong khi thi"), default=True)
     team_scoring = ChoiceField(
         _l("Cách tính điểm tổ"), choices=lambda: _labelled(rounds.TEAM_SCORING_LABELS), validate_choice=False
     )
@@ -167,6 +168,7 @@ class RoundSettingsForm(FlaskForm):
             prediction_question=self.prediction_question.data or "",
             tie_breaks=[item for item in self.tie_breaks.data if item],
             reveal=self.reveal.data or "",
+            live_board=bool(self.live_board.data),
             team_scoring=self.team_scoring.data or "",
             best_k=self.best_k.data,
         )

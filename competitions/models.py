@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.accounts.models import User
@@ -100,6 +100,8 @@ class Round(db.Model):
     prediction_answer: Mapped[int | None] = mapped_column(Integer)  # computed by the system at closing
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=lambda: [str(t) for t in DEFAULT_TIE_BREAKS])
     reveal: Mapped[str] = mapped_column(String(14), default=Reveal.AFTER_CLOSE)
+    # the live boards are public while the round runs; otherwise they open to all at closing
+    live_board: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     team_scoring: Mapped[str] = mapped_column(String(20), default=TeamScoring.ACTIVE_MEAN)
     best_k: Mapped[int] = mapped_column(Integer, default=3)
     status: Mapped[str] = mapped_column(String(10), default=RoundStatus.DRAFT, index=True)

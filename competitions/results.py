@@ -26,6 +26,7 @@ from sqlalchemy import Row, Select, Subquery, and_, case, distinct, exists, func
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
+from competitions import board_feed
 from competitions.models import (
     DEFAULT_TIE_BREAKS,
     AttemptPolicy,
@@ -98,7 +99,7 @@ def format_points(value: float | None) -> str:
     return "—" if value is None else format_decimal(value, format="#,##0.##")
 
 
-def _path_ids(path: str) -> list[int]:
+def path_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
@@ -248,6 +249,7 @@ def finalise(round_: Round, now: datetime) -> bool:
         round_.prediction_answer = prediction_truth(round_)
     round_.finalised_at = now
     db.session.flush()
+    board_feed.round_closed(round_)
     return True
 
 
@@ -355,6 +357,23 @@ def _standings(round_: Round, unit: Unit | None = None, user_id: int | None = No
 def _standing(row: Row[Any], answer: int | None) -> Standing:
     gap = abs(row.prediction - answer) if answer is not None and row.prediction is not None else None
     return Standing(*row, gap=gap)  # the columns of _standings, in the order of the fields
+
+
+def counted_of(round_: Round, user_ids: Sequence[int]) -> list[Row[Any]]:
+    """The counted results of these people (no ranks): what a live board needs to place them.
+    One query."""
+    c = _counted([round_])
+    return db.session.execute(
+        select(
+            c.c.user_id, c.c.score, c.c.max_score, c.c.duration_ms, c.c.submitted_at, c.c.prediction,
+            User.full_name, Team.name.label("team_name"), Unit.name.label("unit_name"), Unit.path.label("unit_path"),
+        )
+        .select_from(c)
+        .join(User, User.id == c.c.user_id)
+        .join(Unit, Unit.id == c.c.unit_id)
+        .outerjoin(Team, Team.id == c.c.team_id)
+        .where(c.c.user_id.in_(user_ids))
+    ).all()
 
 
 def ranking(round_: Round, unit: Unit | None = None) -> list[Standing]:
@@ -526,7 +545,7 @@ def level_units(round_: Round) -> list[Row[Any]]:
         )
     ).all()
     names = {unit.id: fold(unit.name) for unit in units}
-    return sorted(units, key=lambda u: [names.get(i, "") for i in _path_ids(u.path)])
+    return sorted(units, key=lambda u: [names.get(i, "") for i in path_ids(u.path)])
 
 
 @dataclass(frozen=True)
@@ -558,12 +577,12 @@ def unit_results(round_: Round, unit: Unit | None = None) -> list[UnitResult]:
     tallies = _round_tallies(round_, results)
     totals = {u.id: [0, 0, 0, 0] for u in units}  # participants, members, member participants, score total
     for tally in tallies.values():
-        for unit_id in _path_ids(tally.unit_path):
+        for unit_id in path_ids(tally.unit_path):
             if unit_id in totals:
                 totals[unit_id][1] += len(tally.roster)
                 totals[unit_id][2] += len(tally.scores)
     for row in results:
-        for unit_id in _path_ids(row.unit_path):
+        for unit_id in path_ids(row.unit_path):
             if unit_id in totals:
                 totals[unit_id][0] += 1
                 totals[unit_id][3] += row.score
@@ -602,7 +621,7 @@ def live_participation(round_: Round) -> list[LiveCount]:
         .group_by(Unit.path)
     )
     for path, people, attempts in per_unit:  # a person has one entry, hence one unit: sums do not double count
-        for unit_id in _path_ids(path):
+        for unit_id in path_ids(path):
             if unit_id in counts:
                 counts[unit_id][0] += people
                 counts[unit_id][1] += attempts

@@ -135,6 +135,7 @@ class Settings:
     prediction_question: str = ""  # empty: the default question of the kind
     tie_breaks: list[str] = field(default_factory=_default_tie_breaks)
     reveal: str = Reveal.AFTER_CLOSE
+    live_board: bool = True
     team_scoring: str = TeamScoring.ACTIVE_MEAN
     best_k: int | None = 3  # used by BEST_K only
 
@@ -176,6 +177,7 @@ def round_input(round_: Round) -> RoundInput:
             prediction_question=round_.prediction_question,
             tie_breaks=list(round_.tie_breaks),
             reveal=round_.reveal,
+            live_board=round_.live_board,
             team_scoring=round_.team_scoring,
             best_k=round_.best_k,
         ),
@@ -326,6 +328,7 @@ def _settings_values(settings: Settings, actor: User) -> dict[str, object]:
         "prediction_question": prediction_question,
         "tie_breaks": tie_breaks,
         "reveal": reveal,
+        "live_board": bool(settings.live_board),
         "team_scoring": team_scoring,
         "best_k": best_k,
     }

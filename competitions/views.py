@@ -57,6 +57,7 @@ def round_facts(round_: Round) -> list[tuple[str, str]]:
     scoring = str(rounds.TEAM_SCORING_LABELS[TeamScoring(round_.team_scoring)])
     if round_.team_scoring == TeamScoring.BEST_K:
         scoring = _("Trung bình của %(k)d người điểm cao nhất", k=round_.best_k)
+    board = _("Công khai") if round_.live_board else _("Chỉ cán bộ, công khai khi đợt thi đóng")
     return [  # the period first: a series page leaves it out (each of its rounds has its own)
         (_("Thời gian"), round_period(round_)),
         (_("Phạm vi"), scope),
@@ -66,6 +67,7 @@ def round_facts(round_: Round) -> list[tuple[str, str]]:
         (_("Câu hỏi dự đoán"), round_.prediction_question or _("Không có")),
         (_("Xếp hạng"), " → ".join(str(rounds.TIE_BREAK_LABELS[TieBreak(t)]) for t in round_.tie_breaks)),
         (_("Công bố đáp án"), str(rounds.REVEAL_LABELS[Reveal(round_.reveal)])),
+        (_("Bảng xếp hạng trực tiếp"), board),
         (_("Điểm tổ"), scoring),
     ]
 

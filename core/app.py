@@ -18,6 +18,7 @@ from core.accounts.permissions import enforce_access
 from core.config import INSTANCE_DIR, ROOT, Config
 from core.errors import NotFound, PermissionDenied
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from core.realtime import client_manager
 
 
 def create_app(config: Config | None = None, **overrides: object) -> Flask:
@@ -48,7 +49,7 @@ def create_app(config: Config | None = None, **overrides: object) -> Flask:
     limiter.init_app(app)
     socketio.init_app(
         app,
-        message_queue=app.config["REDIS_URL"],
+        client_manager=client_manager(app.config["REDIS_URL"]),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["SOCKETIO_CORS_ORIGINS"],
     )

@@ -47,6 +47,12 @@ class Config:
         # "threading" for the development server; "gevent" under gunicorn's gevent worker.
         self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
         self.SOCKETIO_CORS_ORIGINS = env.get("SOCKETIO_CORS_ORIGINS") or None
+        # live boards: at most one update per board per interval, carrying the top N rows
+        self.BOARD_UPDATE_INTERVAL_MS = _int("BOARD_UPDATE_INTERVAL_MS", 500)
+        self.BOARD_TOP_N = _int("BOARD_TOP_N", 20)
+        # team and unit boards are recomputed from all of a round's results: not more often than this
+        self.BOARD_AGGREGATE_INTERVAL_MS = _int("BOARD_AGGREGATE_INTERVAL_MS", 2000)
+        self.BOARD_BROADCASTER = env.get("BOARD_BROADCASTER", "1") == "1"
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
         if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             # A gevent worker serves many requests at once; each holds a connection briefly.

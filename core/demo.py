@@ -298,6 +298,8 @@ class DemoPart:
     name: str
     present: Callable[[], bool]
     build: Callable[[random.Random], None]
+    #: lines `flask demo accounts` prints after the accounts: where to see the part in the app
+    showcase: Callable[[], list[str]] = lambda: []
 
 
 _PACKAGE_PARTS: dict[str, DemoPart] = {}
@@ -419,3 +421,6 @@ def accounts_command() -> None:
         raise click.ClickException("the demo is not loaded; run `flask demo load` first")
     header = ("Vai trò", "Role", "Đăng nhập / Login", "Mật khẩu / Password", "Đơn vị – Tổ / Unit – team")
     click.echo(_table(header, [(r.role_vi, r.role_en, r.login, DEMO_PASSWORD, r.where) for r in rows]))
+    for part in _PACKAGE_PARTS.values():
+        for line in part.showcase():
+            click.echo(line)

@@ -16,3 +16,7 @@ membership_changed = signals.signal("membership-changed")
 #: sent with ``unit`` (core.org.models.Unit) when a unit is moved or deactivated,
 #: so that unit-level boards can be rebuilt.
 unit_changed = signals.signal("unit-changed")
+
+#: sent with ``attempt`` (quiz.models.Attempt) when it is submitted or closed at its deadline,
+#: inside the transaction that grades it; rankings and live boards listen to it.
+attempt_closed = signals.signal("attempt-closed")

@@ -21,6 +21,7 @@ from core.db_types import utcnow
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.extensions import db
 from core.persistence import insert_or_existing
+from core.signals import attempt_closed
 from quiz import live_answers
 from quiz.bank import approved_pool
 from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind
@@ -301,6 +302,7 @@ def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
     attempt.submitted_at = submitted_at
     attempt.duration_ms = max(0, int((submitted_at - attempt.started_at).total_seconds() * 1000))
     db.session.flush()
+    attempt_closed.send(attempt)
     return attempt
 
 

@@ -73,6 +73,7 @@ def make_config(database_url: str, **overrides: object) -> Config:
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "BOARD_BROADCASTER": False,  # tests call leaderboard.broadcast.tick themselves
     }
     return Config(**{**settings, **overrides})
 

@@ -46,7 +46,9 @@ def live_db(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Pat
 
 @pytest.fixture(scope="session")
 def live_url(live_db: Path) -> Iterator[str]:
-    env = server_env(f"sqlite:///{live_db}")
+    # Every browser test signs in from 127.0.0.1: the per-address sign-in limit would refuse the
+    # later ones within the same minute (the limit itself is tested in tests/core).
+    env = server_env(f"sqlite:///{live_db}", LOGIN_RATE_LIMIT="200 per minute")
     prepare_database(env, demo=True)
     with running_server(env) as base:
         yield base

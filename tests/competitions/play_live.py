@@ -11,8 +11,10 @@ a demo round that closes that soon. Each prints the round's id.
 from __future__ import annotations
 
 import argparse
+import re
 from datetime import timedelta
 
+import requests
 from flask_migrate import upgrade
 from sqlalchemy import exists, select
 
@@ -39,6 +41,22 @@ QUESTIONS = 5
 def _round(scope: Unit, questions: int, **values: object) -> Round:
     named = {"title": "Đợt thi thử trên điện thoại", **values}
     return open_round(scope, draw_plan=[DrawRule(questions).as_dict()], **named)
+
+
+def sign_in(base: str) -> requests.Session:
+    """A browser-like session of a real server, signed in as the prepared member."""
+    http = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(f"{base}/login").text)[1]
+    response = http.post(
+        f"{base}/login", data={"csrf_token": token, "login": MEMBER_PHONE, "password": PASSWORD}, allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text[:300]
+    return http
+
+
+def api_token(http: requests.Session, base: str, round_id: int) -> str:
+    """The CSRF token the round page gives its scripts for the JSON API."""
+    return re.search(r'<meta name="csrf-token" content="([^"]+)">', http.get(f"{base}/rounds/{round_id}").text)[1]
 
 
 def prepare_members_round() -> int:

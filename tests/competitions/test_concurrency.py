@@ -6,7 +6,6 @@ two tabs, two phones): every answer names the same attempt and the database hold
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import threading
@@ -48,18 +47,6 @@ def live_database() -> Iterator[str]:
         engine.dispose()
 
 
-def _signed_in(base: str) -> tuple[requests.Session, str]:
-    """A session signed in as the prepared member, and the CSRF token its pages carry."""
-    http = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(f"{base}/login").text)[1]
-    response = http.post(
-        f"{base}/login", data={"csrf_token": token, "login": play_live.MEMBER_PHONE, "password": play_live.PASSWORD},
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, response.text[:300]
-    return http, token
-
-
 def test_simultaneous_starts_make_one_attempt(live_database: str):
     env = server_env(live_database)
     prepared = subprocess.run(
@@ -68,9 +55,8 @@ def test_simultaneous_starts_make_one_attempt(live_database: str):
     )
     round_id = int(prepared.stdout.split()[-1])
     with running_server(env) as base:
-        http, _login_token = _signed_in(base)
-        page = http.get(f"{base}/rounds/{round_id}").text
-        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)[1]
+        http = play_live.sign_in(base)
+        token = play_live.api_token(http, base, round_id)
         cookies = http.cookies.get_dict()
         barrier = threading.Barrier(REQUESTS)
         answers: list[requests.Response] = []

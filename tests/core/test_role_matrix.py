@@ -102,6 +102,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "api.save_answer": frozenset({MEMBER}),
     "api.submit": frozenset({MEMBER}),
     "results.round_results": SIGNED_IN - {ELSEWHERE},
+    # the round's live board: public once the round is published (its closed round here)
+    "boards.board": EVERYONE,
+    "boards.projector": EVERYONE,
     "results.export_round": STAFF_IN_SCOPE,
     "results.round_stats": STAFF_IN_SCOPE,
     "results.me_results": SIGNED_IN,
@@ -139,7 +142,7 @@ def world(make) -> World:
         "unit_id": tree.hamlet.id, "team_id": team.id, "user_id": member.user_id, "code": "en",
         "membership_id": request.id, "question_id": question.id, "number": 1,
         "category_id": question.category_id, "round_id": round_.id, "series_id": round_.series_id,
-        "attempt_id": attempt.id, "kind": "individuals",
+        "attempt_id": attempt.id, "kind": "individuals", "board": f"{round_.context}:teams",
     }
     return World(users, params)
 
