@@ -13,6 +13,8 @@ def init_app(app: Flask) -> None:
     )
     from competitions.boards import CompetitionBoards
     from competitions.demo import DEMO_ROUNDS
+    from competitions.live import events as live_events
+    from competitions.live import models as live_models  # noqa: F401 - tables registered for the migrations
     from competitions.play_demo import DEMO_ATTEMPTS
     from competitions.play_views import api_bp, play_bp
     from competitions.result_views import results_bp
@@ -26,5 +28,6 @@ def init_app(app: Flask) -> None:
     register_source(app, "round", boards)
     register_source(app, "series", boards)
     board_feed.connect()
+    live_events.register()
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds

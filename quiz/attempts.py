@@ -8,7 +8,7 @@ display position; the correct answer never leaves the server before the attempt 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,9 +60,9 @@ def _pool_ids(rule: DrawRule) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def shortfalls(plan: Sequence[DrawRule]) -> list[Shortfall]:
-    """The rules the approved questions cannot satisfy (empty when the plan can be met)."""
-    taken: set[int] = set()
+def shortfalls(plan: Sequence[DrawRule], exclude: Collection[int] = ()) -> list[Shortfall]:
+    """The rules the approved questions (but ``exclude``) cannot satisfy (empty when the plan can be met)."""
+    taken: set[int] = set(exclude)
     missing = []
     for rule in _ordered(plan):
         pool = [qid for qid in _pool_ids(rule) if qid not in taken]
@@ -72,11 +72,11 @@ def shortfalls(plan: Sequence[DrawRule]) -> list[Shortfall]:
     return missing
 
 
-def draw(plan: Sequence[DrawRule], rng: random.Random) -> list[Question]:
-    """Random approved questions following the plan, in random order, no question twice."""
+def draw(plan: Sequence[DrawRule], rng: random.Random, exclude: Collection[int] = ()) -> list[Question]:
+    """Random approved questions (but ``exclude``) following the plan, in random order, no question twice."""
     chosen: list[int] = []
     for rule in _ordered(plan):
-        pool = sorted(qid for qid in _pool_ids(rule) if qid not in chosen)
+        pool = sorted(qid for qid in _pool_ids(rule) if qid not in chosen and qid not in exclude)
         if len(pool) < rule.count:
             raise ValidationError(_("Ngân hàng không còn đủ câu hỏi đã duyệt cho đợt thi này."))
         chosen.extend(rng.sample(pool, rule.count))

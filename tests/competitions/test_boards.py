@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from competitions import play, results
 from competitions.boards import BoardName
-from competitions.models import Round, RoundStatus
+from competitions.models import Round, RoundStatus, Series
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
@@ -26,6 +26,7 @@ from core.extensions import db, socketio
 from leaderboard import broadcast, service
 from leaderboard.store import rank_store
 from tests.competitions.play_world import PER_ATTEMPT, PlayWorld, open_round, world_fixture  # noqa: F401
+from tests.competitions.test_results import T0, WEEK, Contest, _hours
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -264,3 +265,30 @@ def test_the_rebuild_command(app: Flask, world: PlayWorld, crowd: list[User], bo
     assert runner.invoke(args=["leaderboard", "rebuild", "round:0:nope"]).exit_code != 0
     everything = runner.invoke(args=["leaderboard", "rebuild"])
     assert everything.exit_code == 0 and f"{world.round.context}:teams" in everything.output
+
+
+def test_season_boards_sum_the_closed_rounds_and_move_when_a_round_closes(make, board_store: str):  # noqa: ANN001
+    contest = Contest(make)
+    tree = make.tree()
+    team = make.team(tree.hamlet)
+    a, b = contest.member(team, "a"), contest.member(team, "b")
+    series = Series(title="Quý I/2025", period_kind="quarterly", scope_unit_id=tree.province.id)
+    db.session.add(series)
+    db.session.flush()
+    first = contest.round(tree.province, series_id=series.id)
+    contest.take(first, a, 3, 100, _hours(1))
+    contest.take(first, b, 2, 60, _hours(1))
+    db.session.commit()
+    board = f"series:{series.id}:people"
+    assert service.board_info(board, None).public
+    assert _members(board) == [str(a.id), str(b.id)]
+    assert _members(f"series:{series.id}:teams") == [str(team.id)]
+
+    second = contest.round(tree.province, opens=T0 + WEEK, series_id=series.id)
+    contest.take(second, b, 3, 80, _hours(170))
+    assert results.finalise(second, utcnow())
+    db.session.commit()  # the closing queues the season's boards
+    updates = broadcast.tick()
+    assert board in {u.board for u in updates}
+    assert _members(board) == [str(b.id), str(a.id)]
+    assert _members(board) == [str(p.user_id) for p in results.series_people(series, utcnow())]

@@ -1,0 +1,1 @@
+"""Live contests: a host screen on a projector, players answering on their phones (Kahoot-style)."""
