@@ -15,6 +15,8 @@ def init_app(app: Flask) -> None:
     from competitions.demo import DEMO_ROUNDS
     from competitions.live import events as live_events
     from competitions.live import models as live_models  # noqa: F401 - tables registered for the migrations
+    from competitions.live.demo import DEMO_LIVE
+    from competitions.live.views import bp as live_bp
     from competitions.play_demo import DEMO_ATTEMPTS
     from competitions.play_views import api_bp, play_bp
     from competitions.result_views import results_bp
@@ -22,7 +24,7 @@ def init_app(app: Flask) -> None:
     from core.demo import register_part
     from leaderboard.sources import register_source
 
-    for blueprint in (rounds_bp, play_bp, api_bp, results_bp):
+    for blueprint in (rounds_bp, play_bp, api_bp, results_bp, live_bp):
         app.register_blueprint(blueprint)
     boards = CompetitionBoards()
     register_source(app, "round", boards)
@@ -31,3 +33,4 @@ def init_app(app: Flask) -> None:
     live_events.register()
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds
+    register_part(DEMO_LIVE)  # a launched live contest, ready to host

@@ -66,6 +66,9 @@ def _versions(question_ids: Sequence[int], draw: Sequence[DrawRule]) -> list[int
             raise ValidationError(_("Câu hỏi #%(id)d không có trong ngân hàng hoặc chưa được duyệt.", id=qid),
                                   field="question_ids")
     versions = [found[qid].current.id for qid in picked]  # type: ignore[union-attr]
+    for row, rule in enumerate(draw, start=1):
+        if not 1 <= rule.count <= MAX_QUESTIONS:
+            raise ValidationError(_("Số câu phải từ 1 đến %(n)d.", n=MAX_QUESTIONS), field="draw", row=row)
     if draw:
         missing = attempts.shortfalls(draw, exclude=picked)
         if missing:
@@ -125,6 +128,19 @@ def launch(contest: LiveContest, actor: User) -> str:
     db.session.flush()
     state.store().open(contest.id)
     return pin
+
+
+def ensure_game(contest: LiveContest) -> None:
+    """A launched contest whose game state is gone (launched by another process without Redis,
+    such as `flask demo load`, or kept longer than Redis keeps it) gets its lobby again, with the
+    players who had joined. A running contest's questions cannot be brought back this way."""
+    store = state.store()
+    if contest.status != ContestStatus.LOBBY or store.phase(contest.id) is not None:
+        return
+    store.open(contest.id)
+    for player in players_of(contest):
+        if not player.removed:
+            store.add_player(contest.id, player.id, player.team_id)
 
 
 def by_pin(pin: object) -> LiveContest | None:

@@ -56,9 +56,14 @@ def reveal_if_due(contest_id: int, index: int, at: datetime | None = None) -> No
         return
     contest = db.session.get(LiveContest, contest_id)
     if contest is not None:
-        messages = game.reveal(contest, index, at)
-        db.session.commit()
-        send(messages)
+        _reveal(contest, index, at)
+
+
+def _reveal(contest: LiveContest, index: int, at: datetime | None = None) -> None:
+    revealed = game.reveal(contest, index, at)
+    send(revealed.messages)  # the phones first; the database may take a moment with thousands of players
+    game.record(revealed)
+    db.session.commit()
 
 
 def _refused(error: Exception) -> Ack:
@@ -121,12 +126,10 @@ def on_answer(message: dict[str, object]) -> Ack:
         emit("live_error", ack)
         return ack
     send(messages)
-    if ack["ok"] and game.everyone_answered(contest_id, ack["index"]):  # type: ignore[arg-type]
+    if ack["last"]:
         contest = db.session.get(LiveContest, contest_id)
         if contest is not None:
-            revealed = game.reveal(contest, ack["index"])  # type: ignore[arg-type]
-            db.session.commit()
-            send(revealed)
+            _reveal(contest, ack["index"])  # type: ignore[arg-type]
     return ack
 
 
@@ -146,6 +149,7 @@ def _hosted(message: dict[str, object]) -> LiveContest:
 
 def on_host(message: dict[str, object]) -> Ack:
     contest = _hosted(message)
+    contests.ensure_game(contest)
     join_room(game.room(contest.id))
     join_room(game.host_room(contest.id))
     session["live_host"] = contest.id

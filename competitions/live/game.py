@@ -102,6 +102,7 @@ def join(
     contest = contests.by_pin(pin)
     if contest is None or contest.status not in (ContestStatus.LOBBY, ContestStatus.RUNNING):
         raise ValidationError(_("Mã PIN không đúng hoặc cuộc thi đã kết thúc."), field="pin")
+    contests.ensure_game(contest)
     phase = state.store().phase(contest.id)
     if phase is None or phase.status == Status.FINISHED:
         raise ValidationError(_("Mã PIN không đúng hoặc cuộc thi đã kết thúc."), field="pin")
@@ -143,9 +144,8 @@ def join(
                         nickname=name, nickname_key=key, token_hash=_token_hash(token))
     db.session.add(player)
     db.session.flush()
-    state.store().add_player(contest.id, player.id, player.team_id)
-    lobby = Message("player_joined", {"player": player_row(player), "players": phase.active + 1},
-                    host_room(contest.id))
+    count = state.store().add_player(contest.id, player.id, player.team_id)
+    lobby = Message("player_joined", {"player": player_row(player), "players": count}, host_room(contest.id))
     return Joined(contest, player, token), [lobby]
 
 
@@ -195,7 +195,8 @@ def answer(contest_id: int, player_id: int, index: object, choice: object,
     got = state.store().answer(contest_id, player_id, index, choice, now_ms(at))
     if got.outcome != "ok":
         return {"ok": False, "error": _REFUSALS[got.outcome](), "reason": got.outcome}, []
-    ack = {"ok": True, "index": index, "response_ms": got.response_ms}
+    # "last": every player has answered, so the question can be revealed without waiting.
+    ack = {"ok": True, "index": index, "response_ms": got.response_ms, "last": got.answered >= got.active}
     # The host screen counts answers; a few dozen updates per question are enough to watch it grow.
     step = max(1, got.active // 40)
     messages = []
@@ -203,12 +204,6 @@ def answer(contest_id: int, player_id: int, index: object, choice: object,
         messages.append(Message("answers", {"index": index, "count": got.answered, "players": got.active},
                                 host_room(contest_id)))
     return ack, messages
-
-
-def everyone_answered(contest_id: int, index: int) -> bool:
-    phase = state.store().phase(contest_id)
-    return phase is not None and phase.status == Status.QUESTION and phase.index == index \
-        and phase.active > 0 and phase.answered >= phase.active
 
 
 # --- the host's controls ---------------------------------------------------------------------------
@@ -318,39 +313,53 @@ def remove(contest: LiveContest, player_id: object) -> list[Message]:
 # --- revealing and scoring -----------------------------------------------------------------------------
 
 
-def _ranked(contest: LiveContest, players: dict[int, PlayerState]) -> list[int]:
-    names = {p.id: p.nickname for p in contests.players_of(contest)}
-    active = [pid for pid, p in players.items() if not p.removed]
-    return sorted(active, key=lambda pid: (-players[pid].score, fold(names.get(pid, "")), pid))
+def _ranked(players: dict[int, PlayerState]) -> list[int]:
+    """Player ids, best first; equal scores in the order the players joined."""
+    return sorted((pid for pid, p in players.items() if not p.removed), key=lambda pid: (-players[pid].score, pid))
 
 
 def _boards(contest: LiveContest, players: dict[int, PlayerState],
             before: dict[int, PlayerState] | None = None) -> dict[str, object]:
-    """Top players with their rank movement; in team mode the teams (mean of their players)."""
-    rows = {p.id: p for p in contests.players_of(contest)}
-    order = _ranked(contest, players)
-    earlier = {pid: rank for rank, pid in enumerate(_ranked(contest, before), start=1)} if before else {}
-    top = [{"rank": rank, "player_id": pid, "nickname": rows[pid].nickname, "score": players[pid].score,
+    """Top players with their rank movement; in team mode the teams (mean of their players).
+    Only the names shown are read from the database: a reveal must not load thousands of rows."""
+    order = _ranked(players)
+    earlier = {pid: rank for rank, pid in enumerate(_ranked(before), start=1)} if before else {}
+    shown = order[:TOP]
+    names = dict(db.session.execute(select(LivePlayer.id, LivePlayer.nickname).where(LivePlayer.id.in_(shown)))
+                 .all()) if shown else {}
+    top = [{"rank": rank, "player_id": pid, "nickname": names.get(pid, ""), "score": players[pid].score,
             "move": earlier[pid] - rank if pid in earlier else 0}
-           for rank, pid in enumerate(order[:TOP], start=1)]
+           for rank, pid in enumerate(shown, start=1)]
     teams: list[dict[str, object]] = []
     if contest.mode == ContestMode.TEAM:
         means = scoring.team_scores((players[pid].team_id, players[pid].score) for pid in order)
-        names = {t.id: t.name for t in db.session.scalars(select(Team).where(Team.id.in_(means)))} if means else {}
-        ranked = sorted(means, key=lambda tid: (-means[tid], fold(names.get(tid, "")), tid))
-        teams = [{"rank": rank, "team_id": tid, "name": names.get(tid, ""), "score": round(means[tid], 1)}
+        team_names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(means))).all()) \
+            if means else {}
+        ranked = sorted(means, key=lambda tid: (-means[tid], fold(team_names.get(tid, "")), tid))
+        teams = [{"rank": rank, "team_id": tid, "name": team_names.get(tid, ""), "score": round(means[tid], 1)}
                  for rank, tid in enumerate(ranked, start=1)]
     return {"top": top, "teams": teams, "players": len(order)}
 
 
-def reveal(contest: LiveContest, index: int, at: datetime | None = None) -> list[Message]:
-    """Time is up (or everyone answered): judge, score, store the question's answers, and send the
+@dataclass(frozen=True)
+class Revealed:
+    """What a reveal sends, and what it leaves to write (``record``): the phones get the answer
+    before the database work is done."""
+
+    messages: list[Message]
+    answers: list[dict[str, object]]
+    scores: dict[int, PlayerState]
+
+
+def reveal(contest: LiveContest, index: int, at: datetime | None = None) -> Revealed:
+    """Time is up (or everyone answered): judge and score the question, and say what to send: the
     answer, its distribution and the boards to all, and each player their own result. Once."""
     phase = _phase(contest)
+    nothing = Revealed([], [], {})
     if phase.index != index or phase.status not in (Status.QUESTION, Status.PAUSED):
-        return []
+        return nothing
     if not state.store().move(contest.id, phase, replace(phase, status=Status.REVEAL)):
-        return []  # the timer and the last answer raced: the other one reveals
+        return nothing  # the timer and the last answer raced: the other one reveals
     version = contests.versions_of(contest)[index]
     given = state.store().answers(contest.id, index)
     before = state.store().players(contest.id)
@@ -367,35 +376,37 @@ def reveal(contest: LiveContest, index: int, at: datetime | None = None) -> list
         stored.append({"contest_id": contest.id, "player_id": pid, "question_index": index, "version_id": version.id,
                        "choice": choice, "is_correct": correct, "points": scored.points, "response_ms": ms})
     state.store().set_scores(contest.id, after)
-    _record(contest, stored, after)
     players = {**before, **after}
-    distribution = [0] * len(version.choices)
-    for choice, _ms in given.values():
-        if choice < len(distribution):
-            distribution[choice] += 1
     boards = _boards(contest, players, before)
-    messages = [Message("reveal", {
-        "index": index, "correct": version.correct, "distribution": distribution,
-        "explanation": version.explanation, "answered": len(given), **boards,
-    }, room(contest.id))]
-    ranks = {pid: rank for rank, pid in enumerate(_ranked(contest, players), start=1)}
+    messages = [Message("reveal", {"index": index, **_answer_sheet(version, given), **boards}, room(contest.id))]
+    ranks = {pid: rank for rank, pid in enumerate(_ranked(players), start=1)}
     points = {row["player_id"]: row for row in stored}
     for pid, player in after.items():
         messages.append(Message("result", {
             "index": index, "correct": points[pid]["is_correct"], "points": points[pid]["points"],
             "score": player.score, "streak": player.streak, "rank": ranks[pid], "players": len(ranks),
         }, player_room(pid)))
-    return messages
+    return Revealed(messages, stored, after)
 
 
-def _record(contest: LiveContest, answers: list[dict[str, object]], players: dict[int, PlayerState]) -> None:
-    """The question's answers and everyone's score so far, in the database (one transaction)."""
-    if answers:
-        db.session.execute(LiveAnswer.__table__.insert(), answers)
-    if players:
+def _answer_sheet(version: QuestionVersion, given: dict[int, tuple[int, int]]) -> dict[str, object]:
+    """The right answer, how many picked each choice, the explanation."""
+    distribution = [0] * len(version.choices)
+    for choice, _ms in given.values():
+        if choice < len(distribution):
+            distribution[choice] += 1
+    return {"correct": version.correct, "distribution": distribution, "explanation": version.explanation,
+            "answered": len(given)}
+
+
+def record(revealed: Revealed) -> None:
+    """The question's answers and everyone's score so far, in the database (the caller commits)."""
+    if revealed.answers:
+        db.session.execute(LiveAnswer.__table__.insert(), revealed.answers)
+    if revealed.scores:
         db.session.execute(
             update(LivePlayer).execution_options(synchronize_session=False),
-            [{"id": pid, "score": p.score, "streak": p.streak} for pid, p in players.items()],
+            [{"id": pid, "score": p.score, "streak": p.streak} for pid, p in revealed.scores.items()],
         )
     db.session.flush()
 
@@ -433,6 +444,9 @@ def snapshot(contest: LiveContest, player_id: int | None = None, at: datetime | 
                             "deadline": phase.deadline, "left_ms": phase.left}
     if phase.status in (Status.REVEAL, Status.FINISHED):
         view.update(_boards(contest, state.store().players(contest.id)))
+    if phase.status == Status.REVEAL and phase.index >= 0:  # a host screen reloaded during a reveal
+        version = contests.versions_of(contest)[phase.index]
+        view["reveal"] = _answer_sheet(version, state.store().answers(contest.id, phase.index))
     if player_id is not None:
         me = state.store().players(contest.id).get(player_id)
         if me is not None:

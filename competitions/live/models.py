@@ -77,7 +77,6 @@ class LivePlayer(db.Model):
     removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     score: Mapped[int] = mapped_column(Integer, default=0)
     streak: Mapped[int] = mapped_column(Integer, default=0)
-    correct: Mapped[int] = mapped_column(Integer, default=0)
 
     user: Mapped[User | None] = relationship()
     team: Mapped[Team | None] = relationship()

@@ -117,7 +117,8 @@ class ContestStore:
     def open(self, contest_id: int) -> None: ...
     def phase(self, contest_id: int) -> Phase | None: ...
     def move(self, contest_id: int, before: Phase, after: Phase) -> bool: ...
-    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> None: ...
+    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> int:
+        """Add the player (once); returns how many players are in now."""
     def remove_player(self, contest_id: int, player_id: int) -> bool: ...
     def players(self, contest_id: int) -> dict[int, PlayerState]: ...
     def set_scores(self, contest_id: int, players: dict[int, PlayerState]) -> None: ...
@@ -148,12 +149,13 @@ class RedisContestStore(ContestStore):
         args = [before.status, str(before.index)] + [x for pair in changed.items() for x in pair]
         return bool(self.client.register_script(_MOVE)(keys=[_key(contest_id)], args=args))
 
-    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> None:
-        if self.client.hsetnx(f"{_key(contest_id)}:players", player_id, PlayerState(team_id).encode()):
-            pipe = self.client.pipeline(transaction=True)
-            pipe.hincrby(_key(contest_id), "active", 1)
-            pipe.expire(f"{_key(contest_id)}:players", KEEP_SECONDS)
-            pipe.execute()
+    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> int:
+        if not self.client.hsetnx(f"{_key(contest_id)}:players", player_id, PlayerState(team_id).encode()):
+            return int(self.client.hget(_key(contest_id), "active") or 0)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hincrby(_key(contest_id), "active", 1)
+        pipe.expire(f"{_key(contest_id)}:players", KEEP_SECONDS)
+        return int(pipe.execute()[0])
 
     def remove_player(self, contest_id: int, player_id: int) -> bool:
         key = f"{_key(contest_id)}:players"
@@ -221,12 +223,13 @@ class MemoryContestStore(ContestStore):
             game.phase = replace(after, active=game.phase.active, answered=answered)
             return True
 
-    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> None:
+    def add_player(self, contest_id: int, player_id: int, team_id: int | None) -> int:
         with self.lock:
             game = self.games[contest_id]
             if player_id not in game.players:
                 game.players[player_id] = PlayerState(team_id)
                 game.phase = replace(game.phase, active=game.phase.active + 1)
+            return game.phase.active
 
     def remove_player(self, contest_id: int, player_id: int) -> bool:
         with self.lock:

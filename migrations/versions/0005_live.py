@@ -59,7 +59,6 @@ def upgrade():
     sa.Column('removed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('streak', sa.Integer(), nullable=False),
-    sa.Column('correct', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['contest_id'], ['live_contests.id'], name=op.f('fk_live_players_contest_id_live_contests')),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_live_players_team_id_teams')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_live_players_user_id_users')),

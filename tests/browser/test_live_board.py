@@ -34,7 +34,9 @@ def test_a_board_moves_while_another_browser_submits(page, browser, live_db, liv
         prediction.fill("120")
     page.get_by_role("button", name="Bắt đầu làm bài").click()
     page.wait_for_url(re.compile(r"/rounds/\d+/play$"))
-    total = int(page.locator("#question-heading").inner_text().split("/")[1])
+    heading = page.locator("#question-heading")
+    expect(heading).to_have_text(re.compile(r"^Câu 1/\d+$"))
+    total = int(heading.inner_text().split("/")[1])
     for number in range(1, total + 1):
         page.locator(".choice").first.click()
         expect(page.locator("#save-status")).to_have_text("Đã lưu")

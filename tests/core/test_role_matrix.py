@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from competitions.live import contests
+from competitions.live.contests import ContestInput
 from competitions.models import Entry, Round, Series
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
@@ -110,6 +112,15 @@ MATRIX: dict[str, frozenset[str]] = {
     "results.me_results": SIGNED_IN,
     "results.series_standings": SIGNED_IN - {ELSEWHERE},
     "results.export_series": STAFF_IN_SCOPE,
+    # live contests: the world's contest is a draft hosted by the officer of Xã Châu Thành
+    "live.contests_list": STAFF,
+    "live.create_contest": STAFF,
+    "live.contest_detail": STAFF_IN_SCOPE,
+    "live.launch": STAFF_IN_SCOPE,
+    "live.host": STAFF_IN_SCOPE,  # a draft: sent back to the contest's page
+    "live.export_results": STAFF_IN_SCOPE,
+    "live.enter_pin": EVERYONE,
+    "live.join": EVERYONE,  # without a PIN: sent back to the PIN page
 }
 
 
@@ -138,11 +149,13 @@ def world(make) -> World:
     author = make.user(RoleCode.ORGANISER, tree.province, full_name="Người soạn khác")
     question = bank.create_question(_question_input(), author)
     round_, attempt = _closed_round(tree, member.user)
+    contest = contests.create_contest(ContestInput("Thi trực tiếp thử", draw=[DrawRule(2)]), users[OFFICER])
     params = {
         "unit_id": tree.hamlet.id, "team_id": team.id, "user_id": member.user_id, "code": "en",
         "membership_id": request.id, "question_id": question.id, "number": 1,
         "category_id": question.category_id, "round_id": round_.id, "series_id": round_.series_id,
         "attempt_id": attempt.id, "kind": "individuals", "board": f"{round_.context}:teams",
+        "contest_id": contest.id,
     }
     return World(users, params)
 

@@ -1,0 +1,148 @@
+"""What the load benchmarks share: a database of their own, servers started as in production
+(gunicorn, one gevent worker per process), their CPU and memory read from /proc, signed session
+cookies, percentiles."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SECRET = "bench-secret-key"
+
+
+def postgres_missing() -> str | None:
+    """Why the benchmark cannot run (None when PostgreSQL answers)."""
+    try:
+        sa.create_engine(ADMIN_URL).connect().close()
+    except sa.exc.OperationalError as exc:
+        return f"PostgreSQL not reachable ({exc.__class__.__name__} at {ADMIN_URL})"
+    return None
+
+
+def recreate_database(url: str) -> None:
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log: Path
+    peak_rss_kib: int = 0
+
+    def pids(self) -> list[int]:
+        """The gunicorn master and its worker."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with contextlib.suppress(OSError):
+            return [self.process.pid, *(int(p) for p in children.read_text().split())]
+        return [self.process.pid]
+
+
+def start_servers(count: int, base_port: int, env: dict[str, str], logdir: Path, tag: str,
+                  connections: int = 20000) -> list[Server]:
+    """``count`` gunicorn processes, one gevent worker each, on consecutive ports; their output
+    goes to ``logdir`` (read it when something fails)."""
+    environment = {**os.environ, "SECRET_KEY": SECRET, "SOCKETIO_ASYNC_MODE": "gevent", **env}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    logdir.mkdir(parents=True, exist_ok=True)
+    servers = []
+    for n in range(count):
+        port = base_port + n
+        log = logdir / f"{tag}-server{n}.log"
+        with log.open("wb") as out:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                [gunicorn, "-k", "gevent", "-w", "1", "--worker-connections", str(connections),
+                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "core.wsgi:app"],
+                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+            )
+        servers.append(Server(process, port, log))
+    for server in servers:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=1)
+                break
+            except OSError:
+                if server.process.poll() is not None or time.monotonic() > deadline:
+                    stop_servers(servers)
+                    raise RuntimeError(f"gunicorn did not start: {server.log.read_text()[-2000:]}") from None
+                time.sleep(0.2)
+    return servers
+
+
+def stop_servers(servers: list[Server]) -> None:
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far, from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def servers_cpu(servers: list[Server]) -> float:
+    return sum(cpu_seconds(server.pids()) for server in servers)
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of each server's worker, sampled from /proc."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        super().__init__(daemon=True)
+        self.servers = servers
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.25):
+            for server in self.servers:
+                for pid in server.pids()[1:]:
+                    with contextlib.suppress(OSError, ValueError):
+                        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                            if line.startswith("VmRSS:"):
+                                server.peak_rss_kib = max(server.peak_rss_kib, int(line.split()[1]))
+
+
+def session_cookie(app: object, user_id: int) -> str:
+    """The signed Flask session cookie of a signed-in user (what the sign-in page would set)."""
+    from flask import session
+
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    with app.test_request_context():  # type: ignore[attr-defined]
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+        return serializer.dumps(dict(session))
+
+
+def percentile(values: list[float] | list[int], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))])
