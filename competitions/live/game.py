@@ -447,10 +447,10 @@ def snapshot(contest: LiveContest, player_id: int | None = None, at: datetime | 
     if phase.status == Status.REVEAL and phase.index >= 0:  # a host screen reloaded during a reveal
         version = contests.versions_of(contest)[phase.index]
         view["reveal"] = _answer_sheet(version, state.store().answers(contest.id, phase.index))
-    if player_id is not None:
-        me = state.store().players(contest.id).get(player_id)
+    if player_id is not None:  # one player's row only: thousands join at once
+        me = state.store().player(contest.id, player_id)
         if me is not None:
-            given = state.store().answers(contest.id, phase.index).get(player_id) if phase.index >= 0 else None
+            given = state.store().answer_of(contest.id, phase.index, player_id) if phase.index >= 0 else None
             view["me"] = {"player_id": player_id, "score": me.score, "streak": me.streak,
                           "answered": given is not None}
     return view

@@ -121,6 +121,8 @@ class ContestStore:
         """Add the player (once); returns how many players are in now."""
     def remove_player(self, contest_id: int, player_id: int) -> bool: ...
     def players(self, contest_id: int) -> dict[int, PlayerState]: ...
+    def player(self, contest_id: int, player_id: int) -> PlayerState | None: ...
+    def answer_of(self, contest_id: int, index: int, player_id: int) -> tuple[int, int] | None: ...
     def set_scores(self, contest_id: int, players: dict[int, PlayerState]) -> None: ...
     def answer(self, contest_id: int, player_id: int, index: int, choice: int, now_ms: int) -> Answered: ...
     def answers(self, contest_id: int, index: int) -> dict[int, tuple[int, int]]: ...
@@ -171,6 +173,14 @@ class RedisContestStore(ContestStore):
     def players(self, contest_id: int) -> dict[int, PlayerState]:
         raw = self.client.hgetall(f"{_key(contest_id)}:players")
         return {int(pid): PlayerState.parse(value) for pid, value in raw.items()}
+
+    def player(self, contest_id: int, player_id: int) -> PlayerState | None:
+        raw = self.client.hget(f"{_key(contest_id)}:players", player_id)
+        return PlayerState.parse(raw) if raw else None
+
+    def answer_of(self, contest_id: int, index: int, player_id: int) -> tuple[int, int] | None:
+        raw = self.client.hget(f"{_key(contest_id)}:a:{index}", player_id)
+        return tuple(int(x) for x in raw.split(":")) if raw else None  # type: ignore[return-value]
 
     def set_scores(self, contest_id: int, players: dict[int, PlayerState]) -> None:
         if players:
@@ -244,6 +254,14 @@ class MemoryContestStore(ContestStore):
     def players(self, contest_id: int) -> dict[int, PlayerState]:
         game = self.games.get(contest_id)
         return dict(game.players) if game else {}
+
+    def player(self, contest_id: int, player_id: int) -> PlayerState | None:
+        game = self.games.get(contest_id)
+        return game.players.get(player_id) if game else None
+
+    def answer_of(self, contest_id: int, index: int, player_id: int) -> tuple[int, int] | None:
+        game = self.games.get(contest_id)
+        return game.answers.get(index, {}).get(player_id) if game else None
 
     def set_scores(self, contest_id: int, players: dict[int, PlayerState]) -> None:
         with self.lock:
