@@ -146,3 +146,71 @@ def percentile(values: list[float] | list[int], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))])
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    team_id: int
+    unit_id: int
+
+
+def build_province(members: int, questions: int) -> tuple[int, list[Member]]:
+    """Inside an app context on an empty migrated database: a province, one commune with a hamlet
+    and a team per ten members, and approved questions. Returns the province id and the members
+    (bulk inserts: tens of thousands of members in seconds)."""
+    from datetime import timedelta
+
+    from core.accounts.models import User
+    from core.db_types import utcnow
+    from core.extensions import db
+    from core.org import service as org
+    from core.org.models import UnitKind
+    from core.teams.models import Membership, Team
+    from quiz import bank
+    from quiz.models import QuestionStatus
+
+    province = org.create_unit("Tỉnh Thử Tải", UnitKind.PROVINCE, None)
+    commune = org.create_unit("Xã Thử Tải", UnitKind.COMMUNE, province)
+    categories = bank.categories()
+    for n in range(questions):
+        bank.create_question(bank.QuestionInput(
+            text=f"Câu hỏi thử tải số {n}?", choices=["Phương án một", "Phương án hai", "Phương án ba", "Bốn"],
+            correct=[n % 4], category_id=categories[n % len(categories)].id, difficulty="easy",
+        ), None, status=QuestionStatus.APPROVED)
+    now = utcnow()
+    hamlets = [org.create_unit(f"Ấp {n}", UnitKind.HAMLET, commune) for n in range((members + 9) // 10)]
+    db.session.execute(sa.insert(Team), [{"name": f"Tổ {h.name}", "unit_id": h.id, "created_at": now} for h in hamlets])
+    teams = db.session.execute(sa.select(Team.id, Team.unit_id).order_by(Team.id)).all()
+    db.session.execute(sa.insert(User), [
+        {"full_name": f"Thành viên {n}", "username": f"tv{n}", "role_code": "member",
+         "unit_id": teams[n // 10].unit_id, "created_at": now, "active": True}
+        for n in range(members)
+    ])
+    user_ids = list(db.session.scalars(sa.select(User.id).where(User.username.like("tv%")).order_by(User.id)))
+    db.session.execute(sa.insert(Membership), [
+        {"team_id": teams[i // 10].id, "user_id": uid, "role": "member", "status": "active",
+         "requested_at": now - timedelta(days=30), "joined_at": now - timedelta(days=30)}
+        for i, uid in enumerate(user_ids)
+    ])
+    db.session.commit()
+    return province.id, [Member(uid, teams[i // 10].id, teams[i // 10].unit_id) for i, uid in enumerate(user_ids)]
+
+
+def open_round(scope_unit_id: int, title: str) -> int:
+    """A published round open now for two hours: 10 questions in 10 minutes, once (app context)."""
+    from datetime import timedelta
+
+    from competitions.models import AttemptPolicy, Round, RoundStatus
+    from core.db_types import utcnow
+    from core.extensions import db
+
+    now = utcnow()
+    round_ = Round(
+        title=title, opens_at=now - timedelta(minutes=5), closes_at=now + timedelta(hours=2),
+        scope_unit_id=scope_unit_id, draw_plan=[{"count": 10, "category_id": None, "difficulty": None}],
+        time_limit_seconds=600, attempt_policy=AttemptPolicy.ONCE, status=RoundStatus.PUBLISHED, published_at=now,
+    )
+    db.session.add(round_)
+    db.session.commit()
+    return round_.id

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -175,7 +175,7 @@ class CompetitionBoards(BoardSource):
             name=str(name), title=title, about=round_.title, headings=headings[name.kind],
             public=published and (round_.live_board or _now() >= round_.closes_at),
             tabs=[(f"{name.group}:{k}", titles[k]) for k in kinds], filters=filters,
-            link=url_for("play.round_page", round_id=round_.id) if published else None,
+            link=url_for("play.round_page", round_id=round_.id) if published and has_request_context() else None,
         )
 
     def _series_info(self, name: BoardName, series: Series) -> BoardInfo:
@@ -185,10 +185,11 @@ class CompetitionBoards(BoardSource):
             "teams": (_("Tổ CNSCĐ"), _("Tổng điểm tổ"), _("Tỷ lệ tham gia")),
         }
         published = any(r.status == RoundStatus.PUBLISHED for r in series.rounds)
+        linked = published and has_request_context()  # rebuilt by the broadcaster or the CLI: no request
         return BoardInfo(
             name=str(name), title=titles[name.kind], about=series.title, headings=headings[name.kind],
             public=published, tabs=[(f"{name.group}:{k}", titles[k]) for k in SERIES_KINDS],
-            link=url_for("results.series_standings", series_id=series.id) if published else None,
+            link=url_for("results.series_standings", series_id=series.id) if linked else None,
         )
 
     def may_watch(self, board: str, user: User | None) -> bool:
@@ -321,16 +322,16 @@ class CompetitionBoards(BoardSource):
         if not user_ids:
             return []
         base, filtered = boards[0], set(self._built(boards[1:]))
-        changed = {base}
+        rows: dict[str, list[tuple[Entry, Detail]]] = {base: []}
         for row in results.counted_of(round_, user_ids):
-            entry, detail = _person(round_, row)
-            service.put(base, entry, detail)
+            placed = _person(round_, row)
+            rows[base].append(placed)
             for unit_id in results.path_ids(row.unit_path):
-                board = f"{base}:u{unit_id}"
-                if board in filtered:
-                    service.put(board, entry, detail)
-                    changed.add(board)
-        return sorted(changed)
+                if f"{base}:u{unit_id}" in filtered:
+                    rows.setdefault(f"{base}:u{unit_id}", []).append(placed)
+        for board, placed in rows.items():
+            service.put(board, placed)
+        return sorted(rows)
 
     def _aggregates_due(self, group: str) -> bool:
         """Team and unit boards are recomputed from every result of the round, so at most once per

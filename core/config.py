@@ -47,6 +47,8 @@ class Config:
         # "threading" for the development server; "gevent" under gunicorn's gevent worker.
         self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
         self.SOCKETIO_CORS_ORIGINS = env.get("SOCKETIO_CORS_ORIGINS") or None
+        # Redis pub/sub ignores the database number: installs sharing a Redis need their own channel
+        self.SOCKETIO_CHANNEL = env.get("SOCKETIO_CHANNEL", "flask-socketio")
         # live boards: at most one update per board per interval, carrying the top N rows
         self.BOARD_UPDATE_INTERVAL_MS = _int("BOARD_UPDATE_INTERVAL_MS", 500)
         self.BOARD_TOP_N = _int("BOARD_TOP_N", 20)

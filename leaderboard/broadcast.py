@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -69,8 +70,11 @@ def tick() -> list[Update]:
 def run(app: Flask) -> None:
     """The background task: a tick per interval, for as long as the process serves."""
     interval = app.config["BOARD_UPDATE_INTERVAL_MS"] / 1000
+    next_at = time.monotonic()
     while True:
-        socketio.sleep(interval)
+        # A fixed rate: the tick's own time (a refresh, sends to thousands) is not added to the wait.
+        next_at = max(next_at + interval, time.monotonic())
+        socketio.sleep(max(0.0, next_at - time.monotonic()))
         with app.app_context():
             try:
                 tick()

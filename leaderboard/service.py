@@ -77,13 +77,13 @@ def publish(board: str, rows: Iterable[tuple[Entry, Detail]]) -> int:
     return rank_store().rebuild(board, [entry for entry, _detail in rows])
 
 
-def put(board: str, entry: Entry, detail: Detail) -> None:
-    """Set one member's row; the board is built from the database first if the store lost it
-    (the new row is then in it already, from the database)."""
-    if ensure_built(board):
+def put(board: str, rows: list[tuple[Entry, Detail]]) -> None:
+    """Set these members' rows; the board is built from the database first if the store lost it
+    (the new rows are then in it already, from the database)."""
+    if not rows or ensure_built(board):
         return
-    _write_details(board, {entry.member: json.dumps(detail.as_dict())}, replace=False)
-    rank_store().set(board, entry)
+    _write_details(board, {entry.member: json.dumps(detail.as_dict()) for entry, detail in rows}, replace=False)
+    rank_store().set_many(board, [entry for entry, _detail in rows])
 
 
 def remove(board: str, member: str) -> None:

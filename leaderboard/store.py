@@ -133,6 +133,11 @@ class RankStore(ABC):
     def set(self, board: str, entry: Entry) -> None:
         """Insert or replace the member's entry."""
 
+    def set_many(self, board: str, entries: Iterable[Entry]) -> None:
+        """``set`` for each entry (a backend may send them together)."""
+        for entry in entries:
+            self.set(board, entry)
+
     @abstractmethod
     def add(self, board: str, member: str, delta: float, tiebreaks: tuple[int, ...] = ()) -> float:
         """Atomically add ``delta`` to the member's score (0 when absent), set its tiebreaks, return the new score."""
@@ -340,6 +345,14 @@ class RedisRankStore(RankStore):
 
     def set(self, board: str, entry: Entry) -> None:
         self._put_script(keys=self._keys(board), args=[entry.member, encode(entry)])
+
+    def set_many(self, board: str, entries: Iterable[Entry]) -> None:
+        # One round trip for a tick's worth of results; each script call stays atomic.
+        keys = self._keys(board)
+        pipe = self._client.pipeline(transaction=False)
+        for member, key in _latest_keys(entries).items():
+            self._put_script(keys=keys, args=[member, key], client=pipe)
+        pipe.execute()
 
     def add(self, board: str, member: str, delta: float, tiebreaks: tuple[int, ...] = ()) -> float:
         # Optimistic compare-and-set per member: the score is decoded in Python (no copy of the

@@ -201,8 +201,9 @@ def test_a_hidden_live_board_opens_to_everyone_at_closing(world: PlayWorld, boar
 
 
 def test_after_the_store_is_lost_the_boards_are_rebuilt_and_equal_the_database(
-    world: PlayWorld, crowd: list[User], board_store: str, app: Flask,
+    world: PlayWorld, crowd: list[User], board_store: str, app: Flask, monkeypatch: pytest.MonkeyPatch,
 ):
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)  # the broadcaster rebuilds outside any request
     rng = random.Random(11)
     for user in crowd[:6]:
         _take(user, world.round, rng.randint(0, PER_ATTEMPT), rng)

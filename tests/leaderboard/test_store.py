@@ -474,3 +474,13 @@ def test_rank_store_with_redis_url_uses_redis(app: Flask, monkeypatch: pytest.Mo
     store.set(BOARD, Entry("a", 1.0))
     assert rank_store().row(BOARD, "a") == Row(1, "a", 1.0, ())
     assert redis.Redis.from_url(redis_url, decode_responses=True).exists("thidua:lb:round-1:z")
+
+
+def test_set_many_is_set_for_each_entry_the_last_one_winning(store) -> None:  # noqa: ANN001
+    store.set("b", Entry("kept", 1.0))
+    store.set_many("b", [Entry("a", 3.0), Entry("b", 2.0), Entry("a", 1.5, (7,)), Entry("kept", 9.0)])
+    assert [(r.member, r.score, r.tiebreaks) for r in store.top("b", 10)] == [
+        ("kept", 9.0, ()), ("b", 2.0, ()), ("a", 1.5, (7,)),
+    ]
+    store.set_many("b", [])
+    assert store.size("b") == 3
