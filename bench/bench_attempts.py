@@ -40,7 +40,7 @@ from serving import (  # noqa: E402
     postgres_missing,
     recreate_database,
     servers_cpu,
-    session_cookie,
+    signed_in,
     start_servers,
     stop_servers,
 )
@@ -58,9 +58,7 @@ BASE_PORT = 18300
 def prepare() -> tuple[int, list[tuple[str, str]]]:
     """Schema, a province with teams and members, 200 approved questions and an open round.
     Returns the round id and one (session cookie, CSRF token) per member."""
-    from flask import g
     from flask_migrate import upgrade
-    from flask_wtf.csrf import generate_csrf
 
     from core.app import create_app
     from core.config import Config
@@ -71,12 +69,7 @@ def prepare() -> tuple[int, list[tuple[str, str]]]:
         upgrade()
         province_id, members = build_province(MEMBERS, 200)
         round_id = open_round(province_id, "Đợt thi thử tải")
-        credentials = []
-        for member in members:
-            cookie = session_cookie(app, member.user_id)
-            with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
-                g.pop("csrf_token", None)  # Flask-WTF caches the token in g, shared by this app context
-                credentials.append((cookie, generate_csrf()))
+        credentials = [signed_in(app, member.user_id) for member in members]
         return round_id, credentials
 
 

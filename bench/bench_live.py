@@ -42,7 +42,7 @@ from serving import (  # noqa: E402
     postgres_missing,
     recreate_database,
     servers_cpu,
-    session_cookie,
+    signed_in,
     start_servers,
     stop_servers,
 )
@@ -262,7 +262,7 @@ def run(app: object, host_id: int, players: int, logdir: Path) -> None:
             process.start()
             pipes.append(ours)
             processes.append(process)
-        cookie = session_cookie(app, host_id)
+        cookie, _token = signed_in(app, host_id)
         all_joined, finished = asyncio.run(_host(ports[0], cookie, contest_id, players, began + 120))
         results = [pipe.recv() for pipe in pipes]
         for process in processes:

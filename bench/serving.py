@@ -130,15 +130,19 @@ class RssSampler(threading.Thread):
                                 server.peak_rss_kib = max(server.peak_rss_kib, int(line.split()[1]))
 
 
-def session_cookie(app: object, user_id: int) -> str:
-    """The signed Flask session cookie of a signed-in user (what the sign-in page would set)."""
-    from flask import session
+def signed_in(app: object, user_id: int) -> tuple[str, str]:
+    """The signed Flask session cookie of a signed-in user (what the sign-in page would set) and
+    the CSRF token that goes with it (the page's X-CSRFToken for the JSON API)."""
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf
 
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     with app.test_request_context():  # type: ignore[attr-defined]
+        g.pop("csrf_token", None)  # Flask-WTF caches the token in g, which an app context shares
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
-        return serializer.dumps(dict(session))
+        token = generate_csrf()  # also stored in the session
+        return serializer.dumps(dict(session)), token
 
 
 def percentile(values: list[float] | list[int], p: float) -> float:
