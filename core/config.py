@@ -55,7 +55,8 @@ class Config:
         # team and unit boards are recomputed from all of a round's results: not more often than this
         self.BOARD_AGGREGATE_INTERVAL_MS = _int("BOARD_AGGREGATE_INTERVAL_MS", 2000)
         self.BOARD_BROADCASTER = env.get("BOARD_BROADCASTER", "1") == "1"
-        self.LIVE_TIMERS = True  # live contests reveal each question when its time is up (tests: by hand)
+        # live contests reveal questions from background tasks, at time-up (tests: by hand, in line)
+        self.LIVE_TIMERS = True
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
         if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             # A gevent worker serves many requests at once; each holds a connection briefly.
