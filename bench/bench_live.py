@@ -20,6 +20,7 @@ dropped and rebuilt), BENCH_REDIS_URL (redis://127.0.0.1:6379/14).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import random
@@ -177,6 +178,11 @@ async def _player(http: aiohttp.ClientSession, base: str, pin: str, n: int, tall
                 tally.reveal_delay_ms.append(now_ms() - deadlines.get(number(raw, "index"), now_ms()))
             elif name == "finished":
                 break
+        # The last question's personal results may still be on their way (sent after the reveal).
+        with contextlib.suppress(TimeoutError):
+            while True:
+                kind, name, raw = await asyncio.wait_for(client.receive(), timeout=3)
+                tally.received += kind == "event"
     except Exception as exc:  # noqa: BLE001
         tally.error(f"dropped: {exc.__class__.__name__}")
     finally:
@@ -283,7 +289,7 @@ def run(app: object, host_id: int, players: int, logdir: Path) -> None:
             tally.errors[kind] = tally.errors.get(kind, 0) + count
     joined = len(tally.joined_ms)
     join_span = (max(tally.joined_ms) - min(tally.joined_ms)) / 1000 if joined > 1 else float("nan")
-    expected = joined * (3 * QUESTIONS + 1)  # per question: question, reveal, result; then finished
+    expected = joined * (4 * QUESTIONS + 1)  # per question: question, reveal, leaderboard, result; then finished
     elapsed = finished - began
     rate = joined / join_span if join_span else 0
     print(f"{players:>6} players: joined {joined} ({rate:.0f}/s over {join_span:.1f} s, all in "

@@ -56,22 +56,27 @@ def reveal_if_due(contest_id: int, index: int, at: datetime | None = None) -> No
         return
     contest = db.session.get(LiveContest, contest_id)
     if contest is not None:
-        _reveal(contest, index, at)
+        _reveal(contest, index)
 
 
 RESULTS_AFTER = 0.3  # seconds between the reveal and the personal results (see _reveal)
 
 
-def _reveal(contest: LiveContest, index: int, at: datetime | None = None) -> None:
-    """Send the reveal, then each player's result, then write the question to the database. The
-    reveal goes out first and alone: publishing thousands of personal results takes CPU that would
-    otherwise hold up the reveal on every phone (in tests, without background work, no pause)."""
-    revealed = game.reveal(contest, index, at)
-    send([m for m in revealed.messages if m.event != "result"])
+def _reveal(contest: LiveContest, index: int) -> None:
+    """The reveal goes out first and alone (it needs only the answers), then the boards, then each
+    player's result, then the question is written to the database: scoring and publishing thousands
+    of personal results take CPU that would otherwise hold up the reveal on every phone. In tests,
+    without background work, there is no pause."""
+    closed = game.close_question(contest, index)
+    if closed is None:
+        return
+    send([closed.reveal])
+    scored = game.score(contest, closed)
+    send([scored.leaderboard])
     if current_app.config["LIVE_TIMERS"]:
         socketio.sleep(RESULTS_AFTER)
-    send([m for m in revealed.messages if m.event == "result"])
-    game.record(revealed)
+    send(scored.results)
+    game.record(scored)
     db.session.commit()
 
 

@@ -342,26 +342,44 @@ def _boards(contest: LiveContest, players: dict[int, PlayerState],
 
 
 @dataclass(frozen=True)
-class Revealed:
-    """What a reveal sends, and what it leaves to write (``record``): the phones get the answer
-    before the database work is done."""
+class Closed:
+    """A question whose time is up: its answers, and the reveal to send at once."""
 
-    messages: list[Message]
+    index: int
+    version: QuestionVersion
+    given: dict[int, tuple[int, int]]
+    reveal: Message
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What scoring a closed question sends (the boards, each player's result) and leaves to write
+    (``record``), after the reveal has gone out."""
+
+    leaderboard: Message
+    results: list[Message]
     answers: list[dict[str, object]]
     scores: dict[int, PlayerState]
 
 
-def reveal(contest: LiveContest, index: int, at: datetime | None = None) -> Revealed:
-    """Time is up (or everyone answered): judge and score the question, and say what to send: the
-    answer, its distribution and the boards to all, and each player their own result. Once."""
+def close_question(contest: LiveContest, index: int) -> Closed | None:
+    """Time is up (or everyone answered): no more answers; the right answer and the distribution,
+    to send before anything else. None when another call closed it first (a timer and the last
+    answer race) or it is not the question in play."""
     phase = _phase(contest)
-    nothing = Revealed([], [], {})
     if phase.index != index or phase.status not in (Status.QUESTION, Status.PAUSED):
-        return nothing
+        return None
     if not state.store().move(contest.id, phase, replace(phase, status=Status.REVEAL)):
-        return nothing  # the timer and the last answer raced: the other one reveals
+        return None
     version = contests.versions_of(contest)[index]
     given = state.store().answers(contest.id, index)
+    sheet = {"index": index, **_answer_sheet(version, given), "players": phase.active}
+    return Closed(index, version, given, Message("reveal", sheet, room(contest.id)))
+
+
+def score(contest: LiveContest, closed: Closed) -> Scored:
+    """Judge and score the closed question: the boards for all, each player their own result."""
+    index, version, given = closed.index, closed.version, closed.given
     before = state.store().players(contest.id)
     after: dict[int, PlayerState] = {}
     stored = []
@@ -371,22 +389,20 @@ def reveal(contest: LiveContest, index: int, at: datetime | None = None) -> Reve
             continue
         choice, ms = given.get(pid, (None, None))
         correct = choice is not None and choice in version.correct  # one tap: any right choice of several
-        scored = scoring.score(correct, ms, limit, contest.max_points, contest.streak_bonus, player.streak)
-        after[pid] = replace(player, score=player.score + scored.points, streak=scored.streak)
+        earned = scoring.score(correct, ms, limit, contest.max_points, contest.streak_bonus, player.streak)
+        after[pid] = replace(player, score=player.score + earned.points, streak=earned.streak)
         stored.append({"contest_id": contest.id, "player_id": pid, "question_index": index, "version_id": version.id,
-                       "choice": choice, "is_correct": correct, "points": scored.points, "response_ms": ms})
+                       "choice": choice, "is_correct": correct, "points": earned.points, "response_ms": ms})
     state.store().set_scores(contest.id, after)
     players = {**before, **after}
-    boards = _boards(contest, players, before)
-    messages = [Message("reveal", {"index": index, **_answer_sheet(version, given), **boards}, room(contest.id))]
+    board = Message("leaderboard", {"index": index, **_boards(contest, players, before)}, room(contest.id))
     ranks = {pid: rank for rank, pid in enumerate(_ranked(players), start=1)}
     points = {row["player_id"]: row for row in stored}
-    for pid, player in after.items():
-        messages.append(Message("result", {
-            "index": index, "correct": points[pid]["is_correct"], "points": points[pid]["points"],
-            "score": player.score, "streak": player.streak, "rank": ranks[pid], "players": len(ranks),
-        }, player_room(pid)))
-    return Revealed(messages, stored, after)
+    results = [Message("result", {
+        "index": index, "correct": points[pid]["is_correct"], "points": points[pid]["points"],
+        "score": player.score, "streak": player.streak, "rank": ranks[pid], "players": len(ranks),
+    }, player_room(pid)) for pid, player in after.items()]
+    return Scored(board, results, stored, after)
 
 
 def _answer_sheet(version: QuestionVersion, given: dict[int, tuple[int, int]]) -> dict[str, object]:
@@ -399,14 +415,14 @@ def _answer_sheet(version: QuestionVersion, given: dict[int, tuple[int, int]]) -
             "answered": len(given)}
 
 
-def record(revealed: Revealed) -> None:
+def record(scored: Scored) -> None:
     """The question's answers and everyone's score so far, in the database (the caller commits)."""
-    if revealed.answers:
-        db.session.execute(LiveAnswer.__table__.insert(), revealed.answers)
-    if revealed.scores:
+    if scored.answers:
+        db.session.execute(LiveAnswer.__table__.insert(), scored.answers)
+    if scored.scores:
         db.session.execute(
             update(LivePlayer).execution_options(synchronize_session=False),
-            [{"id": pid, "score": p.score, "streak": p.streak} for pid, p in revealed.scores.items()],
+            [{"id": pid, "score": p.score, "streak": p.streak} for pid, p in scored.scores.items()],
         )
     db.session.flush()
 

@@ -247,7 +247,7 @@
     $("r-answered").textContent = fmt(S.answered, { count: data.answered, players: data.players });
     $("r-explanation").hidden = !data.explanation;
     $("r-explanation").textContent = data.explanation ? fmt(S.explanation, { text: data.explanation }) : "";
-    boards(data);
+    if (data.top) boards(data); // a reloaded screen's state carries them; live, the leaderboard event follows
     show("reveal");
     setPhase("reveal");
   }
@@ -349,6 +349,7 @@
     setPhase("question");
   });
   socket.on("reveal", showReveal);
+  socket.on("leaderboard", boards);
   socket.on("skipped", function (data) { problem(fmt(S.skipped, { n: data.index + 1 })); });
   socket.on("finished", function (data) {
     showPodium(data);

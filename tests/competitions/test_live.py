@@ -156,13 +156,15 @@ def test_a_team_contest_from_the_lobby_to_the_podium(hall: Hall):
     phones[2].call("answer", {"index": 0, "choice": right})
     reveal = phones[1].last("reveal")
     assert reveal["correct"] == [right] and sum(reveal["distribution"]) == 3 and reveal["distribution"][right] == 2
-    assert reveal["explanation"] and [row["nickname"] for row in reveal["top"]][2] == "Người chơi A1"
+    board = phones[1].last("leaderboard")
+    assert reveal["explanation"] and (reveal["answered"], reveal["players"]) == (3, 3) and "top" not in reveal
+    assert board["index"] == 0 and [row["nickname"] for row in board["top"]][2] == "Người chơi A1"
     mine = phones[0].last("result")
     assert mine["correct"] and 500 <= mine["points"] <= 1000 and mine["streak"] == 1 and mine["rank"] in (1, 2)
     wrong = phones[1].last("result")
     assert (wrong["correct"], wrong["points"], wrong["rank"], wrong["streak"]) == (False, 0, 3, 0)
     # team mode: the mean of the team's players, so two players are no advantage over one
-    teams = {row["team_id"]: row["score"] for row in reveal["teams"]}
+    teams = {row["team_id"]: row["score"] for row in board["teams"]}
     first_team = active_membership_of(hall.members[0]).team_id
     assert teams[first_team] == pytest.approx(mine["points"] / 2, abs=0.1)
 
