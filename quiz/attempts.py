@@ -226,8 +226,12 @@ class SavedAnswer:
     positions: list[int]  # display positions, ascending
 
 
+def _no_attempt() -> NotFound:
+    return NotFound(_("Không tìm thấy bài thi."))
+
+
 _LIVE_REFUSALS: dict[str, Callable[[], Exception]] = {
-    "elsewhere": lambda: NotFound(_("Không tìm thấy bài thi.")), "forbidden": PermissionDenied,
+    "elsewhere": _no_attempt, "missing": _no_attempt, "forbidden": PermissionDenied,
     "closed": _submitted, "late": _time_up, "item": _not_in_attempt, "choices": _not_a_choice,
     "single": _one_choice_only,
 }

@@ -32,7 +32,7 @@ def _prepare(live_db) -> int:  # noqa: ANN001
         [sys.executable, "-m", "tests.competitions.live_prepare"], env=server_env(f"sqlite:///{live_db}"),
         cwd=ROOT, check=True, timeout=60, capture_output=True, text=True,
     )
-    return int(done.stdout.split()[-1])
+    return int(done.stdout.split()[0])
 
 
 def _correct(query, contest_id: int) -> list[int]:  # noqa: ANN001

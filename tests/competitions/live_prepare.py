@@ -9,12 +9,14 @@ lives in the server process. Prints the contest's id.
 
 from __future__ import annotations
 
+import argparse
+
 from sqlalchemy import select
 
 from competitions.demo import HOST
 from competitions.live import contests
 from competitions.live.contests import ContestInput
-from competitions.live.models import ContestMode
+from competitions.live.models import ContestMode, LiveContest
 from core.accounts.models import User
 from core.app import create_app
 from core.extensions import db
@@ -38,10 +40,15 @@ def prepare() -> int:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--launch", action="store_true", help="also open the lobby (game state in REDIS_URL)")
+    args = parser.parse_args()
     with create_app().app_context():
         contest_id = prepare()
+        pin = contests.launch(db.session.get(LiveContest, contest_id), db.session.scalar(
+            select(User).where(User.username == HOST))) if args.launch else ""
         db.session.commit()
-    print(contest_id)  # noqa: T201 - read by the test
+    print(contest_id, pin)  # noqa: T201 - read by the tests
 
 
 if __name__ == "__main__":
