@@ -202,9 +202,16 @@ def test_guests_join_with_a_checked_nickname_and_their_team(hall: Hall):
         ack = guest.call("join", data)
         assert not ack["ok"] and message in ack["error"], data
     assert guest.call("join", {"pin": pin, "nickname": "Minh Anh", "team_id": team_id})["ok"]
+    hall.contest.max_players = 2
+    db.session.commit()
+    assert hall.phone(hall.members[0]).call("join", {"pin": pin})["ok"]
+    full = hall.phone(hall.members[1]).call("join", {"pin": pin})
+    assert not full["ok"] and "đã đủ 2 người chơi" in full["error"]
+    hall.contest.max_players = 5000
+    db.session.commit()
     again = hall.phone().call("join", {"pin": pin, "nickname": "minh  ANH", "team_id": team_id})
     assert not again["ok"] and "đã có người dùng" in again["error"]
-    assert game.snapshot(hall.contest)["players"] == 1
+    assert game.snapshot(hall.contest)["players"] == 2
 
 
 def test_a_player_comes_back_with_the_same_identity_score_and_streak(hall: Hall):
