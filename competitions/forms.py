@@ -79,6 +79,13 @@ class PlanRowForm(Form):
         return not self.count.data and not self.category_id.data and not self.difficulty.data
 
 
+def plan_row_messages(rows: FieldList, row_errors: dict[int, str], index: int) -> list[str]:
+    """What is wrong with one row of a draw plan: unreadable input, or the service's message."""
+    entry = rows.entries[index]
+    typed = [*entry.count.errors, *entry.category_id.errors, *entry.difficulty.errors]
+    return typed + ([row_errors[index]] if index in row_errors else [])
+
+
 class RoundSettingsForm(FlaskForm):
     """The settings a round and a series share; no field validators, the service names the faults."""
 
@@ -143,10 +150,7 @@ class RoundSettingsForm(FlaskForm):
             entry.category_id.choices = options
 
     def row_messages(self, index: int) -> list[str]:
-        """What is wrong with one row of the draw plan: unreadable input, or the service's message."""
-        entry = self.draw_plan.entries[index]
-        typed = [*entry.count.errors, *entry.category_id.errors, *entry.difficulty.errors]
-        return typed + ([self.row_errors[index]] if index in self.row_errors else [])
+        return plan_row_messages(self.draw_plan, self.row_errors, index)
 
     def settings(self) -> Settings:
         plan = []

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, FieldList, Form, FormField, SelectMultipleField, StringField
 
-from competitions.forms import NumberField, PlanRowForm
+from competitions.forms import NumberField, PlanRowForm, plan_row_messages
 from competitions.live import contests
 from competitions.live.contests import ContestInput
 from competitions.live.models import ContestMode
@@ -69,9 +69,7 @@ class ContestForm(FlaskForm):
             entry.category_id.choices = options
 
     def row_messages(self, index: int) -> list[str]:
-        entry = self.draw.entries[index]
-        typed = [*entry.count.errors, *entry.category_id.errors, *entry.difficulty.errors]
-        return typed + ([self.row_errors[index]] if index in self.row_errors else [])
+        return plan_row_messages(self.draw, self.row_errors, index)
 
     def draw_rules(self) -> list[DrawRule] | None:
         """The rows filled in, or None when one of them is wrong (its message is on its row)."""

@@ -23,6 +23,7 @@ from core.accounts.models import User
 from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
+from core.org.models import Unit
 from core.teams.models import Team
 from core.teams.service import active_membership_of
 from core.text import clean, fold
@@ -90,8 +91,6 @@ def teams_for(contest: LiveContest) -> list[Team]:
     """The teams a guest may play for in team mode: the active teams of the host's area."""
     query = select(Team).where(Team.active).order_by(Team.name)
     if contest.unit is not None:
-        from core.org.models import Unit
-
         query = query.join(Unit, Unit.id == Team.unit_id).where(Unit.path.startswith(contest.unit.path))
     return list(db.session.scalars(query))
 

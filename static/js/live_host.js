@@ -7,7 +7,8 @@
   "use strict";
   var config = JSON.parse(document.getElementById("live-data").textContent);
   var S = config.strings;
-  var SHAPES = ["▲", "◆", "●", "■", "★", "⬢"];
+  var SHAPES = Live.SHAPES;
+  var fmt = Live.fmt;
   var $ = function (id) { return document.getElementById(id); };
   if (typeof io !== "function") { problem(S.failed); return; }
 
@@ -18,12 +19,8 @@
   var players = 0;
   var locked = false;
   var clock = null; // {deadline, offset}: the server's deadline and (server clock - ours)
-  var ticker = null;
+  var stop = null; // stops the countdown on screen
   var current = null; // the question on screen: {text, choices}
-
-  function fmt(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_m, name) { return String(values[name]); });
-  }
 
   function problem(message) {
     var element = $("problem");
@@ -150,17 +147,8 @@
   }
 
   function countdown() {
-    if (ticker) clearInterval(ticker);
-    ticker = null;
-    if (!clock) return;
-    var tick = function () {
-      var left = clock.deadline - (Date.now() + clock.offset);
-      $("q-timer").textContent = String(Math.max(0, Math.ceil(left / 1000)));
-      $("q-timer").classList.toggle("low", left <= 5000);
-      if (left <= 0 && ticker) { clearInterval(ticker); ticker = null; }
-    };
-    tick();
-    ticker = setInterval(tick, 250);
+    if (stop) stop();
+    stop = clock ? Live.countdown(clock, $("q-timer")) : null;
   }
 
   function setAnswers(count, of) {
@@ -183,7 +171,7 @@
       countdown();
       $("q-timer").textContent = String(Math.ceil((q.left_ms || 0) / 1000));
     } else {
-      clock = { deadline: q.deadline, offset: q.server_time - Date.now() };
+      clock = Live.clock(q.deadline, q.server_time);
       countdown();
     }
     show("question");
@@ -343,7 +331,7 @@
   });
   socket.on("resumed", function (data) {
     if (data.index !== index) return;
-    clock = { deadline: data.deadline, offset: data.server_time - Date.now() };
+    clock = Live.clock(data.deadline, data.server_time);
     countdown();
     $("q-paused").hidden = true;
     setPhase("question");

@@ -7,7 +7,8 @@
   "use strict";
   var config = JSON.parse(document.getElementById("live-data").textContent);
   var S = config.strings;
-  var SHAPES = ["▲", "◆", "●", "■", "★", "⬢"];
+  var SHAPES = Live.SHAPES;
+  var fmt = Live.fmt;
   var KEY = "live:" + config.contest + ":token";
   var $ = function (id) { return document.getElementById(id); };
   var screens = ["join", "wait", "question", "result", "podium", "removed"];
@@ -18,7 +19,7 @@
   var answered = false;
   var open = false; // the current question takes answers
   var clock = null;
-  var ticker = null;
+  var stop = null; // stops the countdown on screen
   var lastResult = null; // the result of the question last revealed
 
   var store = {
@@ -26,10 +27,6 @@
     set: function (value) { try { localStorage.setItem(KEY, value); } catch (e) { /* kept for this page only */ } },
     drop: function () { try { localStorage.removeItem(KEY); } catch (e) { /* nothing kept */ } },
   };
-
-  function fmt(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_m, name) { return String(values[name]); });
-  }
 
   function problem(message) {
     $("problem").textContent = message || "";
@@ -105,21 +102,10 @@
   // --- playing --------------------------------------------------------------------------------------
 
   function countdown() {
-    if (ticker) clearInterval(ticker);
-    ticker = null;
-    if (!clock) return;
-    var tick = function () {
-      var left = clock.deadline - (Date.now() + clock.offset);
-      $("timer").textContent = String(Math.max(0, Math.ceil(left / 1000)));
-      $("timer").classList.toggle("low", left <= 5000);
-      if (left <= 0) {
-        clearInterval(ticker);
-        ticker = null;
-        if (open && !answered) { open = false; lock(S.timeUp); }
-      }
-    };
-    tick();
-    ticker = setInterval(tick, 250);
+    if (stop) stop();
+    stop = clock ? Live.countdown(clock, $("timer"), function () {
+      if (open && !answered) { open = false; lock(S.timeUp); }
+    }) : null;
   }
 
   function lock(note, chosen) {
@@ -179,7 +165,7 @@
       $("timer").textContent = String(Math.ceil((q.left_ms || 0) / 1000));
       lock(S.paused);
     } else {
-      clock = { deadline: q.deadline, offset: q.server_time - Date.now() };
+      clock = Live.clock(q.deadline, q.server_time);
       countdown();
       if (answered) lock(S.sentWait);
     }
@@ -294,7 +280,7 @@
   });
   socket.on("resumed", function (data) {
     if (!me || data.index !== index) return;
-    clock = { deadline: data.deadline, offset: data.server_time - Date.now() };
+    clock = Live.clock(data.deadline, data.server_time);
     open = !answered;
     countdown();
     if (answered) lock(S.sentWait);
