@@ -32,7 +32,12 @@ class Config:
         self.TIMEZONE = env.get("TIMEZONE", "Asia/Ho_Chi_Minh")
         self.TEAM_MAX_MEMBERS = _int("TEAM_MAX_MEMBERS", 10)
         self.TEAM_MIN_MEMBERS = _int("TEAM_MIN_MEMBERS", 3)
+        # a month's activity report is due by this day of the following month (Kiên Giang: 20, elsewhere 25)
         self.REPORT_DEADLINE_DAY = _int("REPORT_DEADLINE_DAY", 20)
+        if not 1 <= self.REPORT_DEADLINE_DAY <= 28:
+            raise RuntimeError("REPORT_DEADLINE_DAY must be a day from 1 to 28 (every month has it)")
+        # report evidence photos are stored here (a volume shared by all servers at scale)
+        self.EVIDENCE_DIR = env.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence")
         self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20_000)
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
         # item statistics: below this many answers no question is flagged; flag p below/above these

@@ -1,0 +1,1 @@
+"""Emulation (thi đua): activity catalogue, targets, activity reports, the scheme, standings, badges."""
