@@ -12,8 +12,8 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401 - tables registered for the migrations
     )
     from competitions.boards import CompetitionBoards
-    from competitions.emulation import models as emulation_models  # noqa: F401 - tables registered for the migrations
     from competitions.demo import DEMO_ROUNDS
+    from competitions.emulation import models as emulation_models  # noqa: F401 - tables registered for the migrations
     from competitions.live import events as live_events
     from competitions.live import models as live_models  # noqa: F401 - tables registered for the migrations
     from competitions.live.demo import DEMO_LIVE

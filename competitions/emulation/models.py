@@ -87,7 +87,8 @@ class ActivityReport(db.Model):
     evidence_file: Mapped[str | None] = mapped_column(String(200))  # a stored photo's name (instance/evidence)
     # filed after the month's deadline day
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a quantity looks implausible
+    # a quantity looks implausible: the officer must confirm having checked it
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The form's one-time token: a resent submission (double tap, retry on a weak network) files nothing twice.
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
