@@ -9,11 +9,11 @@ def init_app(app: Flask) -> None:
     """Register the rounds' tables, screens, API, commands and demo parts (called by create_app)."""
     from competitions import (
         board_feed,
+        emulation,
         models,  # noqa: F401 - tables registered for the migrations
     )
     from competitions.boards import CompetitionBoards
     from competitions.demo import DEMO_ROUNDS
-    from competitions.emulation import models as emulation_models  # noqa: F401 - tables registered for the migrations
     from competitions.live import events as live_events
     from competitions.live import models as live_models  # noqa: F401 - tables registered for the migrations
     from competitions.live.demo import DEMO_LIVE
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     register_source(app, "series", boards)
     board_feed.connect()
     live_events.register()
+    emulation.init_app(app)
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds
     register_part(DEMO_LIVE)  # a launched live contest, ready to host

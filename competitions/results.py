@@ -26,7 +26,7 @@ from sqlalchemy import Row, Select, Subquery, and_, case, distinct, exists, func
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
-from competitions import board_feed
+from competitions import board_feed, signals
 from competitions.models import (
     DEFAULT_TIE_BREAKS,
     AttemptPolicy,
@@ -250,6 +250,7 @@ def finalise(round_: Round, now: datetime) -> bool:
     round_.finalised_at = now
     db.session.flush()
     board_feed.round_closed(round_)
+    signals.round_closed.send(round_)
     return True
 
 

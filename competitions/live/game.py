@@ -16,6 +16,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from competitions import signals
 from competitions.live import contests, scoring, state
 from competitions.live.models import ContestMode, ContestStatus, LiveAnswer, LiveContest, LivePlayer
 from competitions.live.state import Phase, PlayerState, Status
@@ -436,6 +437,7 @@ def finish(contest: LiveContest, at: datetime | None = None) -> list[Message]:
     contest.status = ContestStatus.FINISHED
     contest.finished_at = at or utcnow()
     contest.pin = None
+    signals.live_contest_finished.send(contest)
     players = state.store().players(contest.id)
     boards = _boards(contest, players)
     podium = {"players": boards["top"][:3], "teams": boards["teams"][:3], "players_count": boards["players"]}
