@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     )
     from competitions.boards import CompetitionBoards
     from competitions.demo import DEMO_ROUNDS
+    from competitions.emulation.demo import DEMO_EMULATION
     from competitions.live import events as live_events
     from competitions.live import models as live_models  # noqa: F401 - tables registered for the migrations
     from competitions.live.demo import DEMO_LIVE
@@ -36,3 +37,4 @@ def init_app(app: Flask) -> None:
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds
     register_part(DEMO_LIVE)  # a launched live contest, ready to host
+    register_part(DEMO_EMULATION)  # after the attempts: badges are evaluated over the demo's rounds

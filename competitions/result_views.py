@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from competitions import results
+from competitions.emulation import badges
 from competitions.models import Round, RoundStatus, Series
 from core.accounts.permissions import SIGNED_IN, STAFF, access
 from core.db_types import utcnow
@@ -155,7 +156,8 @@ def me_results() -> str:
     page = results.my_entries(current_user, request.args.get("page", type=int))
     _finalise([entry.round for entry in page.items], now)
     return render_template(
-        "competitions/me_results.html", page=page, rows=[results.my_result(entry, now) for entry in page.items]
+        "competitions/me_results.html", page=page, rows=[results.my_result(entry, now) for entry in page.items],
+        awards=badges.member_badges(current_user),
     )
 
 

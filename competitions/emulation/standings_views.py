@@ -1,7 +1,139 @@
-"""(stub: filled in by the helper that owns this module)"""
+"""Emulation standings screens: the rankings of teams, communes and districts for a period, and a
+team's page with its score criterion by criterion. The rules are in competitions.emulation.scoring;
+who may see a team's page is decided here once (``can_view_team``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from competitions.emulation import badges, feed, levels, progress, schemes, scoring, standings, targets
+from competitions.emulation.periods import Period, current_month
+from core.accounts.models import User
+from core.accounts.permissions import SIGNED_IN, access
+from core.db_types import utcnow
+from core.errors import PermissionDenied, ValidationError
+from core.extensions import db
+from core.org.models import Unit
+from core.org.scope import in_scope
+from core.pagination import PER_PAGE, Page, slice_ids
+from core.teams.models import Team
+from core.teams.service import active_membership_of, is_staff
+from leaderboard import service
 
 bp = Blueprint("emulation", __name__, url_prefix="/emulation")
+bp.add_app_template_filter(scoring.format_points, "emulation_points")
+bp.add_app_template_filter(schemes.band_label, "band_label")
+
+TABS = ("teams", "communes", "districts")
+
+
+def _period() -> Period:
+    """The period asked for (the current month by default); a future period has nothing to show."""
+    this_month = current_month(utcnow())
+    key = request.args.get("period")
+    if not key:
+        return this_month
+    try:
+        period = Period.parse(key)
+    except ValidationError:
+        abort(404)
+    if period.months[0] > this_month:
+        abort(404)
+    return period
+
+
+def period_choices(shown: Period) -> list[Period]:
+    """The targets pages' choices up to the current month (a future period has no standings yet)."""
+    this_month = current_month(utcnow())
+    return [p for p in targets.period_choices(utcnow(), shown) if p.months[0] <= this_month]
+
+
+def can_view_team(user: User, team: Team) -> bool:
+    """The team's members, and staff whose scope holds the team."""
+    if is_staff(user):
+        return in_scope(user, team.unit)
+    membership = active_membership_of(user)
+    return membership is not None and membership.team_id == team.id
+
+
+@dataclass(frozen=True)
+class Rank:
+    label: str
+    board: str
+    rank: int | None
+    size: int
+
+
+def _ranks(team: Team, period: Period) -> list[Rank]:
+    """The team's place on the boards of its commune, its district (if any) and the province."""
+    places = [(unit.name, unit) for unit in (standings.level_unit(team.unit, level)
+                                            for level in (scoring.COMMUNE, scoring.DISTRICT)) if unit is not None]
+    ranks = []
+    for label, unit in [*places, (_("Toàn tỉnh"), None)]:
+        board = standings.board_name(period, "teams", unit)
+        view = service.view(board, 1, str(team.id))
+        ranks.append(Rank(label, board, int(view.me["rank"]) if view.me else None, view.size))  # type: ignore[call-overload]
+    return ranks
+
+
+def _filter_units() -> list[Unit]:
+    """The communes and districts the teams tab can be narrowed to."""
+    units = list(db.session.scalars(select(Unit).where(Unit.kind.in_(scoring.LEVEL_UNIT_KINDS), Unit.active)))
+    return sorted(units, key=lambda u: u.path)
+
+
+@bp.route("/standings")
+@access(SIGNED_IN)
+def standings_page() -> str:
+    period = _period()
+    tab = request.args.get("tab", TABS[0])
+    if tab not in TABS:
+        abort(404)
+    unit_id = request.args.get("unit", type=int)
+    unit = None
+    if unit_id:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or unit.kind not in scoring.LEVEL_UNIT_KINDS:
+            abort(404)
+    level = scoring.DISTRICT if tab == "districts" else scoring.COMMUNE
+    membership = active_membership_of(current_user)
+    my_team_id = membership.team_id if membership is not None else None
+    shown: dict[str, object] = {}
+    if tab == "teams":
+        ranked = scoring.team_scores(period, unit)
+        positions, number, total = slice_ids(range(len(ranked)), request.args.get("page", type=int), PER_PAGE)
+        page = Page([ranked[i] for i in positions], total, number, PER_PAGE)
+        offset = (number - 1) * PER_PAGE
+        mine = next(((position, s) for position, s in enumerate(ranked, start=1) if s.team_id == my_team_id), None)
+        shown.update(page=page, offset=offset, mine=mine)
+        board = standings.board_name(period, "teams", unit)
+    else:
+        shown.update(units=scoring.unit_scores(period, None, level))
+        board = standings.board_name(period, tab)
+    my_unit = standings.level_unit(current_user.unit, level)
+    return render_template(
+        "emulation/standings.html", period=period, tab=tab, unit=unit, filter_units=_filter_units(),
+        periods=period_choices(period), board=board, my_team_id=my_team_id,
+        my_unit_id=my_unit.id if my_unit is not None else None, scheme=schemes.scheme_for(period), **shown,
+    )
+
+
+@bp.route("/teams/<int:team_id>")
+@access(SIGNED_IN)
+def team_page(team_id: int) -> str:
+    team = db.get_or_404(Team, team_id)
+    if not can_view_team(current_user, team):
+        raise PermissionDenied
+    period = _period()
+    score = scoring.team_score(team, period)
+    return render_template(
+        "emulation/team.html", team=team, period=period, score=score, ranks=_ranks(team, period),
+        periods=period_choices(period), scheme=schemes.scheme_for(period),
+        progress_rows=progress.team_progress(team, period), awards=badges.team_badges(team),
+        level=levels.team_level(team), feed_items=feed.team_feed(team),
+    )

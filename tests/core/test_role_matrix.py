@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from competitions.emulation import reports
+from competitions.emulation.models import ActivityKind, BadgeRule, Scheme
 from competitions.live import contests
 from competitions.live.contests import ContestInput
 from competitions.models import Entry, Round, Series
@@ -121,6 +124,39 @@ MATRIX: dict[str, frozenset[str]] = {
     "live.export_results": STAFF_IN_SCOPE,
     "live.enter_pin": EVERYONE,
     "live.join": EVERYONE,  # without a PIN: sent back to the PIN page
+    # emulation: the world's team is in Ấp Phước Lợi (Xã Châu Thành); its leader filed one report
+    "activities.list_activities": frozenset({ADMIN}),
+    "activities.create_activity": frozenset({ADMIN}),
+    "activities.edit_activity": frozenset({ADMIN}),
+    "activities.toggle_activity": frozenset({ADMIN}),
+    "targets.index": STAFF,
+    "targets.grid": STAFF_IN_SCOPE,
+    "targets.export": STAFF_IN_SCOPE,
+    "targets.import_upload": STAFF_IN_SCOPE,
+    "targets.import_confirm": STAFF,  # without a preview: sent back to the targets page
+    "progress.index": SIGNED_IN,
+    "progress.unit_page": STAFF_IN_SCOPE,
+    "progress.team_page": SIGNED_IN - {ELSEWHERE},
+    "reports.my_team": SIGNED_IN,
+    "reports.team_reports": STAFF_IN_SCOPE | {MEMBER, LEADER},
+    "reports.file_report": frozenset({LEADER}),
+    "reports.correct_report": frozenset({LEADER}),
+    "reports.report_page": STAFF_IN_SCOPE | {MEMBER, LEADER},
+    "reports.photo": STAFF_IN_SCOPE | {MEMBER, LEADER},
+    "reports.verify": STAFF_IN_SCOPE,
+    "reports.reject": STAFF_IN_SCOPE,
+    "reports.queue": STAFF,
+    "schemes.current": SIGNED_IN,
+    "schemes.version": SIGNED_IN,
+    "schemes.create": frozenset({ADMIN}),
+    "emulation.standings_page": SIGNED_IN,
+    "emulation.team_page": SIGNED_IN - {ELSEWHERE},
+    "badges.gallery": EVERYONE,
+    "badges.rules": frozenset({ADMIN}),
+    "badges.edit_rule": frozenset({ADMIN}),
+    "emulation_exports.downloads": STAFF,
+    "emulation_exports.commune_report": STAFF_IN_SCOPE,
+    "emulation_exports.compiled_report": frozenset({ORGANISER, ADMIN}),
 }
 
 
@@ -150,12 +186,18 @@ def world(make) -> World:
     question = bank.create_question(_question_input(), author)
     round_, attempt = _closed_round(tree, member.user)
     contest = contests.create_contest(ContestInput("Thi trực tiếp thử", draw=[DrawRule(2)]), users[OFFICER])
+    vneid = db.session.scalar(select(ActivityKind.id).where(ActivityKind.code == "vneid"))
+    report = reports.file_report(team, reports.fileable_months()[0], {vneid: 5}, leader.user)
     params = {
         "unit_id": tree.hamlet.id, "team_id": team.id, "user_id": member.user_id, "code": "en",
         "membership_id": request.id, "question_id": question.id, "number": 1,
         "category_id": question.category_id, "round_id": round_.id, "series_id": round_.series_id,
         "attempt_id": attempt.id, "kind": "individuals", "board": f"{round_.context}:teams",
-        "contest_id": contest.id,
+        "contest_id": contest.id, "kind_id": vneid, "action": "reactivate", "report_id": report.id,
+        "name": "ab/ab000000000000000000000000000000.jpg",
+        "scheme_id": db.session.scalar(select(Scheme.id).where(Scheme.version == 1)),
+        "rule_id": db.session.scalar(select(BadgeRule.id)), "commune_id": tree.commune.id,
+        "area_id": tree.province.id, "month": "2025-03",
     }
     return World(users, params)
 
