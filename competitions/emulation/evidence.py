@@ -1,13 +1,17 @@
 """Evidence photos of activity reports (minh chứng): checked, stored and found again.
 
 A photo is accepted as JPEG, PNG or WebP by its content (the leading "magic" bytes), never by the
-name or the type the phone claims, and up to MAX_PHOTO_BYTES. It is stored under the EVIDENCE_DIR
+name or the type the phone claims, and up to MAX_PHOTO_BYTES. It is then decoded and written again
+with Pillow: turned upright, scaled down to MAX_SIDE pixels (phones send 4,000-pixel photos that a
+cheap phone reviewing the queue would choke on), and stripped of its metadata, which holds the GPS
+position where it was taken (often someone's home). It is stored under the EVIDENCE_DIR
 setting with a random name ("3f/3f9c…e1.jpg": a two-character folder keeps folders small), so a
 name says nothing and cannot be guessed; it is served only through the access-checked report route.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from pathlib import Path
@@ -15,13 +19,18 @@ from typing import IO, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
+from PIL import Image, ImageOps
 
 from core.errors import ValidationError
 
 MAX_PHOTO_MB = 5
+MAX_SIDE = 1600  # pixels, the longer side of a stored photo
+MAX_PIXELS = 60_000_000  # a larger image is refused before it is decoded (a decompression bomb)
 MAX_PHOTO_BYTES = MAX_PHOTO_MB * 1024 * 1024
 #: the extension a stored photo gets, and the media type it is served as
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+_OPTIONS: dict[str, dict[str, object]] = {"jpg": {"quality": 85, "optimize": True}, "webp": {"quality": 85}}
 _NAME = re.compile(r"^([0-9a-f]{2})/\1[0-9a-f]{30}\.(jpg|png|webp)$")
 
 
@@ -55,7 +64,27 @@ def read_photo(upload: Upload) -> tuple[bytes, str]:
     extension = sniff(data[:16])
     if extension is None:
         raise ValidationError(_("Ảnh minh chứng phải là ảnh JPEG, PNG hoặc WebP."), field="photo")
-    return data, extension
+    return _rewritten(data, extension), extension
+
+
+def _rewritten(data: bytes, extension: str) -> bytes:
+    """The photo decoded and encoded again: upright, at most MAX_SIDE pixels, without metadata."""
+    unreadable = ValidationError(_("Không đọc được ảnh minh chứng (tệp hỏng hoặc không phải ảnh)."), field="photo")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise unreadable
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise unreadable from exc
+    upright.thumbnail((MAX_SIDE, MAX_SIDE))
+    if extension == "jpg" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    # no exif= / pnginfo= argument: Pillow then writes none of the original metadata
+    upright.save(out, format=_FORMATS[extension], **_OPTIONS.get(extension, {}))
+    return out.getvalue()
 
 
 def _root() -> Path:

@@ -144,7 +144,9 @@ def test_evidence_is_required_where_the_activity_says_so(w: World, login):
 # --- the evidence photo --------------------------------------------------------------------------
 
 
-def test_the_photo_is_served_to_the_team_and_staff_in_scope_only(w: World, make: Factory, login, client):
+def test_the_photo_is_served_to_the_team_and_staff_in_scope_only(
+    w: World, make: Factory, login, client, evidence_dir: Path,
+):
     report = reports.file_report(w.team, this_month(), w.q(vneid=3), w.leader,
                                  evidence_file=upload(PNG, "x.png"))
     url = f"/emulation/reports/{report.id}/photos/{report.evidence_file}"
@@ -154,7 +156,8 @@ def test_the_photo_is_served_to_the_team_and_staff_in_scope_only(w: World, make:
         response = login(user).get(url)
         assert response.status_code == status, user.full_name
         if status == 200:
-            assert response.data == PNG and response.mimetype == "image/png"
+            assert response.data == (evidence_dir / report.evidence_file).read_bytes()
+            assert response.mimetype == "image/png"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
         client.post("/logout")
     assert client.get(url).status_code == 302  # signed out: to the sign-in page

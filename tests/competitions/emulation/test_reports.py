@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy.session import Session
+from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import FileStorage
@@ -34,9 +35,14 @@ from tests.factories import Factory, Tree
 # 10:00 on 10 November 2026 in Vietnam; October's report is due by the end of 20 November (local)
 NOW = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
 OCTOBER, NOVEMBER = Period.month(2026, 10), Period.month(2026, 11)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 200
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
-WEBP = b"RIFF\x00\x10\x00\x00WEBPVP8 " + b"\x00" * 200
+def _photo(kind: str) -> bytes:
+    """A real (tiny) photo: stored photos are decoded and written again (competitions.emulation.evidence)."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(out, format=kind)
+    return out.getvalue()
+
+
+JPEG, PNG, WEBP = _photo("JPEG"), _photo("PNG"), _photo("WEBP")
 
 
 def upload(data: bytes, name: str = "anh.jpg") -> FileStorage:
@@ -311,12 +317,30 @@ def test_photos_are_stored_under_a_random_name(w: World, evidence_dir: Path, dat
     name = report.evidence_file
     assert name.endswith(f".{extension}") and "passwd" not in name
     [stored] = files_in(evidence_dir)
-    assert stored == evidence_dir / name and stored.read_bytes() == data
+    assert stored == evidence_dir / name
+    with Image.open(stored) as image:
+        assert (image.format, image.size) == ({"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[extension], (40, 30))
     assert report.events[0].after["evidence_file"] == name
 
 
+def test_a_phone_photo_is_turned_upright_scaled_down_and_loses_its_location(w: World, evidence_dir: Path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was held upright, the pixels lie on their side
+    exif[0x8825] = {2: (10.0, 1.0, 0.0), 4: (105.0, 5.0, 0.0)}  # GPSInfo: where the photo was taken
+    out = io.BytesIO()
+    Image.new("RGB", (3200, 2400), (30, 90, 160)).save(out, format="JPEG", exif=exif)
+    with Image.open(io.BytesIO(out.getvalue())) as original:
+        assert original.getexif().get_ifd(0x8825)  # the upload carries a position
+
+    report = file(w, evidence_file=upload(out.getvalue()))
+    with Image.open(evidence_dir / report.evidence_file) as stored:
+        assert stored.size == (1200, 1600)  # upright (portrait), the longer side at 1,600 pixels
+        assert not stored.getexif()  # no orientation, no GPS position, nothing
+
+
 @pytest.mark.parametrize(
-    "data", [b"GIF89a" + b"\x00" * 100, b"<html><script>alert(1)</script></html>", b"", b"\xff\xd8"],
+    "data", [b"GIF89a" + b"\x00" * 100, b"<html><script>alert(1)</script></html>", b"", b"\xff\xd8",
+             b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 200],  # the last: a JPEG's first bytes, then junk
 )
 def test_anything_but_a_jpeg_png_or_webp_is_refused(w: World, evidence_dir: Path, data: bytes):
     with pytest.raises(ValidationError) as error:
