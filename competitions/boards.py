@@ -114,6 +114,27 @@ def _person(round_: Round, row: object) -> tuple[Entry, Detail]:
     return entry, detail
 
 
+# --- the aggregate throttle -----------------------------------------------------------------------
+
+
+def aggregates_due(group: str) -> bool:
+    """Whether the team and unit boards of ``group`` may be recomputed now. They are recomputed
+    from every result of the group, so at most once per BOARD_AGGREGATE_INTERVAL_MS, whichever
+    process asks; every aggregate board source shares this throttle."""
+    interval = current_app.config["BOARD_AGGREGATE_INTERVAL_MS"]
+    if interval <= 0:
+        return True
+    client = redis_client()
+    if client is not None:
+        return bool(client.set(f"thidua:lb:aggregated:{group}", 1, nx=True, px=interval))
+    last = current_app.extensions.setdefault("thidua.board_aggregated", {})
+    now = changes.now_ms()
+    if now - last.get(group, 0) < interval:
+        return False
+    last[group] = now
+    return True
+
+
 # --- the source ------------------------------------------------------------------------------------
 
 
@@ -305,7 +326,7 @@ class CompetitionBoards(BoardSource):
         if changes.EVERYTHING in members:
             return self._republish(self._built(people + aggregates))
         changed = self._place_people(round_, people, [int(m) for m in members if m.isdigit()])
-        if self._aggregates_due(group):
+        if aggregates_due(group):
             changed += self._republish(self._built(aggregates))
         else:
             changes.notify(group, [AGGREGATES])  # the next tick after the pause recomputes them
@@ -332,19 +353,3 @@ class CompetitionBoards(BoardSource):
         for board, placed in rows.items():
             service.put(board, placed)
         return sorted(rows)
-
-    def _aggregates_due(self, group: str) -> bool:
-        """Team and unit boards are recomputed from every result of the round, so at most once per
-        BOARD_AGGREGATE_INTERVAL_MS, whichever process asks."""
-        interval = current_app.config["BOARD_AGGREGATE_INTERVAL_MS"]
-        if interval <= 0:
-            return True
-        client = redis_client()
-        if client is not None:
-            return bool(client.set(f"thidua:lb:aggregated:{group}", 1, nx=True, px=interval))
-        last = current_app.extensions.setdefault("thidua.board_aggregated", {})
-        now = changes.now_ms()
-        if now - last.get(group, 0) < interval:
-            return False
-        last[group] = now
-        return True

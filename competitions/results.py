@@ -183,7 +183,7 @@ def _pick_order(policy: str) -> tuple[ColumnElement[Any], ...]:
 def _counted(rounds: Sequence[Round]) -> Subquery:
     """One row per person and round: the submitted attempt that counts, with the person's entry
     (team and unit of that day, prediction) and how many attempts they submitted. The rounds must
-    share their attempt policy's pick order (see ``_results``)."""
+    share their attempt policy's pick order (see ``counted_results``)."""
     # One round: a constant, which PostgreSQL estimates well (it misjudges a join on the CASE by 200x).
     round_id = rounds[0].id if len(rounds) == 1 else case({r.context: r.id for r in rounds}, value=Attempt.context)
     person = (Attempt.user_id, Attempt.context)
@@ -208,9 +208,11 @@ def _submitted(contexts: Sequence[str]) -> ColumnElement[bool]:
     return and_(Attempt.context.in_(contexts), Attempt.submitted_at.is_not(None))
 
 
-def _results(rounds: Sequence[Round]) -> list[Row[Any]]:
-    """The counted results of the rounds with the names pages show; one query per pick order.
-    The column order is relied on where rows are unpacked (``_tally_teams``)."""
+def counted_results(rounds: Sequence[Round]) -> list[Row[Any]]:
+    """The counted result of each person in the rounds, with the names pages show; one query per
+    pick order. Rows of (round_id, user_id, team_id, score, max_score, duration_ms, full_name, phone,
+    team_name, unit_name, unit_path): the column order is relied on where rows are unpacked
+    (``tally_teams``)."""
     groups: dict[bool, list[Round]] = defaultdict(list)
     for round_ in rounds:
         groups[round_.attempt_policy == AttemptPolicy.ONCE].append(round_)
@@ -430,7 +432,9 @@ def team_score(method: str, scores: Sequence[int], members: int, k: int) -> floa
 
 
 @dataclass
-class _Tally:
+class TeamTally:
+    """A team's roster for one round (user ids) and its participants' counted scores (``tally_teams``)."""
+
     team_id: int
     name: str
     unit_name: str
@@ -439,8 +443,9 @@ class _Tally:
     scores: list[int] = field(default_factory=list)
 
 
-def _memberships(scope: Unit, first: datetime, last: datetime) -> list[Row[Any]]:
-    """Stints in the scope's teams that were running at some opening between ``first`` and ``last``."""
+def memberships_between(scope: Unit, first: datetime, last: datetime) -> list[Row[Any]]:
+    """Stints in the scope's teams that were running at some opening between ``first`` and ``last``:
+    rows of (team_id, user_id, joined_at, left_at, team_name, unit_name, unit_path) for ``tally_teams``."""
     return db.session.execute(
         select(
             Membership.team_id, Membership.user_id, Membership.joined_at, Membership.left_at,
@@ -455,19 +460,19 @@ def _memberships(scope: Unit, first: datetime, last: datetime) -> list[Row[Any]]
     ).all()
 
 
-def _tally_teams(round_: Round, results: Sequence[Row[Any]], memberships: Sequence[Row[Any]]) -> dict[int, _Tally]:
+def tally_teams(round_: Round, results: Sequence[Row[Any]], memberships: Sequence[Row[Any]]) -> dict[int, TeamTally]:
     """Each team's roster for the round and its participants' scores. The roster is the members
     active at the opening, less those who took part for another team (they moved during the
     round), plus those who took part for the team without being one of them (they joined during
     the round). A result belongs to the team of the entry (the team at the time)."""
     opens, scope = round_.opens_at, round_.scope_unit.path
     competed_for = {row.user_id: row.team_id for row in results}
-    tallies: dict[int, _Tally] = {}
+    tallies: dict[int, TeamTally] = {}
 
-    def tally(team_id: int, team_name: str, unit_name: str, unit_path: str) -> _Tally:
+    def tally(team_id: int, team_name: str, unit_name: str, unit_path: str) -> TeamTally:
         found = tallies.get(team_id)
         if found is None:
-            found = tallies[team_id] = _Tally(team_id, team_name, unit_name, unit_path)
+            found = tallies[team_id] = TeamTally(team_id, team_name, unit_name, unit_path)
         return found
 
     # Rows are unpacked, not read by attribute: at 10,000 members that halves the time.
@@ -483,8 +488,8 @@ def _tally_teams(round_: Round, results: Sequence[Row[Any]], memberships: Sequen
     return tallies
 
 
-def _round_tallies(round_: Round, results: Sequence[Row[Any]]) -> dict[int, _Tally]:
-    return _tally_teams(round_, results, _memberships(round_.scope_unit, round_.opens_at, round_.opens_at))
+def _round_tallies(round_: Round, results: Sequence[Row[Any]]) -> dict[int, TeamTally]:
+    return tally_teams(round_, results, memberships_between(round_.scope_unit, round_.opens_at, round_.opens_at))
 
 
 def my_team_id(user: User, round_: Round) -> int | None:
@@ -514,7 +519,7 @@ class TeamResult:
         return self.participants / self.members
 
 
-def _team_results(round_: Round, tallies: Iterable[_Tally]) -> list[TeamResult]:
+def _team_results(round_: Round, tallies: Iterable[TeamTally]) -> list[TeamResult]:
     """Ranked by team score, then participation rate; equal on both, equal rank."""
     results = [
         TeamResult(0, t.team_id, t.name, t.unit_name, t.unit_path, len(t.roster), len(t.scores),
@@ -531,7 +536,7 @@ def _below(items: Iterable[T], unit: Unit | None, path_of: Callable[[T], str]) -
 def team_results(round_: Round, unit: Unit | None = None) -> list[TeamResult]:
     """Every team of the round's area that had members at the opening or took part, ranked;
     ``unit`` keeps the teams of that unit and below, with their round-wide rank. Two queries."""
-    tallies = _round_tallies(round_, _results([round_]))
+    tallies = _round_tallies(round_, counted_results([round_]))
     return _below(_team_results(round_, tallies.values()), unit, lambda t: t.unit_path)
 
 
@@ -574,7 +579,7 @@ def unit_results(round_: Round, unit: Unit | None = None) -> list[UnitResult]:
     """Province, district (where the tree has them) and commune rollups of the round, each level
     ranked on its own; units without members or participants are left out. Three queries."""
     units = level_units(round_)
-    results = _results([round_])
+    results = counted_results([round_])
     tallies = _round_tallies(round_, results)
     totals = {u.id: [0, 0, 0, 0] for u in units}  # participants, members, member participants, score total
     for tally in tallies.values():
@@ -659,7 +664,7 @@ def series_people(series: Series, now: datetime) -> list[SeriesStanding]:
     rounds = series_rounds(series, now)
     order = {r.id: index for index, r in enumerate(rounds)}
     people: dict[int, SeriesStanding] = {}
-    for row in sorted(_results(rounds), key=lambda r: order[r.round_id]):
+    for row in sorted(counted_results(rounds), key=lambda r: order[r.round_id]):
         before = people.get(row.user_id)
         people[row.user_id] = SeriesStanding(
             0, row.user_id, row.full_name, row.phone, row.team_name, row.unit_name,
@@ -689,13 +694,13 @@ def series_teams(series: Series, now: datetime) -> list[SeriesTeamStanding]:
     if not rounds:
         return []
     by_round: dict[int, list[Row[Any]]] = defaultdict(list)
-    for row in _results(rounds):
+    for row in counted_results(rounds):
         by_round[row.round_id].append(row)
-    memberships = _memberships(series.scope_unit, rounds[0].opens_at, max(r.opens_at for r in rounds))
+    memberships = memberships_between(series.scope_unit, rounds[0].opens_at, max(r.opens_at for r in rounds))
     teams: dict[int, SeriesTeamStanding] = {}
     rates: dict[int, list[float]] = defaultdict(list)
     for round_ in rounds:
-        for t in _tally_teams(round_, by_round[round_.id], memberships).values():
+        for t in tally_teams(round_, by_round[round_.id], memberships).values():
             before = teams.get(t.team_id)
             score = team_score(round_.team_scoring, t.scores, len(t.roster), round_.best_k)
             rates[t.team_id].append(len(t.scores) / len(t.roster))
@@ -775,6 +780,13 @@ class RoundStats:
     questions: list[QuestionShare]  # hardest first
 
 
+def full_marks(round_: Round, results: Iterable[Row[Any]]) -> int:
+    """The round's highest possible score: the questions its draw plan asks, or more where a
+    counted attempt (``counted_results`` rows) was drawn with more."""
+    planned = sum(int(rule["count"]) for rule in round_.draw_plan)  # type: ignore[call-overload]
+    return max([planned, *(row.max_score for row in results)])
+
+
 def round_stats(round_: Round, with_questions: bool = True) -> RoundStats:
     """Participants per local day, the distribution of counted scores and (``with_questions``)
     each question's share of correct answers over all submitted attempts of the round. Three queries."""
@@ -783,9 +795,8 @@ def round_stats(round_: Round, with_questions: bool = True) -> RoundStats:
         .join(Entry, and_(Entry.user_id == Attempt.user_id, Entry.round_id == round_.id))
         .where(_submitted([round_.context]))
     ).all()
-    results = _results([round_])
-    planned = sum(int(rule["count"]) for rule in round_.draw_plan)  # type: ignore[call-overload]
-    max_score = max([planned, *(row.max_score for row in results)])
+    results = counted_results([round_])
+    max_score = full_marks(round_, results)
     scores = Counter(row.score for row in results)
     return RoundStats(
         participants=len(results),

@@ -1,9 +1,10 @@
-"""Vietnamese text helpers: accent- and case-insensitive matching."""
+"""Text helpers: accent- and case-insensitive matching of Vietnamese, cleaning, web links."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlparse
 
 _SPACES = re.compile(r"\s+")
 
@@ -20,3 +21,9 @@ def clean(text: str | None) -> str:
     if text is None:
         return ""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(text))).strip()
+
+
+def is_web_link(link: str) -> bool:
+    """An http:// or https:// address with a host (links people paste: groups, evidence)."""
+    parsed = urlparse(link)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)

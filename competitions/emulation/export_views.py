@@ -5,6 +5,7 @@ district). Who may download what is decided by competitions.emulation.monthly_re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, abort, render_template, request
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from competitions.emulation import monthly_reports
 from competitions.emulation.periods import Period, current_month
+from core.accounts.models import User
 from core.accounts.permissions import STAFF, access
 from core.db_types import utcnow
 from core.downloads import xlsx_download
@@ -64,26 +66,29 @@ def downloads() -> str:
 @bp.route("/communes/<int:commune_id>/<month>.xlsx")
 @access(*STAFF)
 def commune_report(commune_id: int, month: str) -> Response:
-    unit = db.get_or_404(Unit, commune_id)
-    monthly_reports.require(monthly_reports.can_export_commune(current_user, unit))
-    period = _month(month)
+    unit, period = _unit_month(commune_id, month, monthly_reports.can_export_commune)
     data = monthly_reports.commune_workbook(monthly_reports.commune_report(unit, period), to_local(utcnow()).date())
-    return xlsx_download(data, f"bao-cao-thang-{period.key}-{_slug(unit.name)}.xlsx")
+    return _download(data, "bao-cao-thang", unit, period)
 
 
 @bp.route("/compiled/<int:area_id>/<month>.xlsx")
 @access(*STAFF)
 def compiled_report(area_id: int, month: str) -> Response:
     """The compiled report of a province or a district (``area_id``)."""
-    unit = db.get_or_404(Unit, area_id)
-    monthly_reports.require(monthly_reports.can_export_compiled(current_user, unit))
-    period = _month(month)
+    unit, period = _unit_month(area_id, month, monthly_reports.can_export_compiled)
     data = monthly_reports.compiled_workbook(monthly_reports.compiled_report(unit, period), to_local(utcnow()).date())
-    return xlsx_download(data, f"tong-hop-thang-{period.key}-{_slug(unit.name)}.xlsx")
+    return _download(data, "tong-hop-thang", unit, period)
 
 
-def _month(key: str) -> Period:
+def _unit_month(unit_id: int, month: str, allowed: Callable[[User, Unit], bool]) -> tuple[Unit, Period]:
+    """The unit (404) if the user may export its report (403), and the month (404)."""
+    unit = db.get_or_404(Unit, unit_id)
+    monthly_reports.require(allowed(current_user, unit))
     try:
-        return monthly_reports.report_month(key)
+        return unit, monthly_reports.report_month(month)
     except ValidationError:
         abort(404)
+
+
+def _download(data: bytes, name: str, unit: Unit, period: Period) -> Response:
+    return xlsx_download(data, f"{name}-{period.key}-{_slug(unit.name)}.xlsx")

@@ -354,20 +354,38 @@ def _sheet(title: str) -> tuple[Workbook, Worksheet]:
     return workbook, sheet
 
 
+@dataclass(frozen=True)
+class _Table:
+    workbook: Workbook
+    sheet: Worksheet
+    row: int  # the first data row
+    width: int  # columns
+    points_column: int  # the first column after the activities' ones
+    formats: dict[int, str]  # number formats of the activity columns and the points column
+
+
+def _table(sheet_title: str, heading: str, report: CommuneReport | CompiledReport, fixed: Sequence[str],
+           after: Sequence[str], today: date) -> _Table:
+    """A report's sheet up to its data rows: the title block, the headers (the fixed columns, three
+    per activity, then ``after``), the panes frozen below them."""
+    width = len(fixed) + 3 * len(report.activities) + len(after)
+    workbook, sheet = _sheet(sheet_title)
+    row = _title_block(sheet, report.unit, heading, report.period.label, width, today)
+    row = _headers(sheet, row, fixed, report.activities, after)
+    sheet.freeze_panes = sheet.cell(row=row, column=3)
+    points_column = len(fixed) + 3 * len(report.activities) + 1
+    formats = {points_column: _POINTS, **_figure_formats(len(fixed) + 1, len(report.activities))}
+    return _Table(workbook, sheet, row, width, points_column, formats)
+
+
 def commune_workbook(report: CommuneReport, today: date) -> bytes:
     """The commune's report: STT, team, hamlet, members, per activity target/achieved/ratio, points, band."""
     fixed = [_("STT"), _("Tổ CNSCĐ"), _("Ấp/khu phố"), _("Số thành viên")]
     after = [_("Điểm thi đua"), _("Xếp loại")]
-    width = len(fixed) + 3 * len(report.activities) + len(after)
-    workbook, sheet = _sheet(_("Báo cáo tháng"))
-    row = _title_block(
-        sheet, report.unit,
-        _("Kết quả hoạt động của các Tổ công nghệ số cộng đồng"), report.period.label, width, today,
-    )
-    row = _headers(sheet, row, fixed, report.activities, after)
-    sheet.freeze_panes = sheet.cell(row=row, column=3)
-    points_column = len(fixed) + 3 * len(report.activities) + 1
-    formats = {1: _COUNT, 4: _COUNT, points_column: _POINTS, **_figure_formats(len(fixed) + 1, len(report.activities))}
+    table = _table(_("Báo cáo tháng"), _("Kết quả hoạt động của các Tổ công nghệ số cộng đồng"), report,
+                   fixed, after, today)
+    sheet, row, points_column = table.sheet, table.row, table.points_column
+    formats = {1: _COUNT, 4: _COUNT, **table.formats}
     for team in report.rows:
         values = [team.number, team.name, team.place, team.members, *_figure_values(team.figures),
                   round(team.points, 2), band_label(team.band)]
@@ -376,9 +394,9 @@ def commune_workbook(report: CommuneReport, today: date) -> bytes:
     mean = report.mean_points
     _write_row(sheet, row, [None, _("Tổng cộng"), None, report.members, *_figure_values(report.totals),
                             None if mean is None else round(mean, 2), None], formats, bold=True)
-    _widths(sheet, {1: 6, 2: 28, 3: 22, 4: 11, points_column: 11, points_column + 1: 20}, 11, width)
-    _signatures(sheet, row + 2, width)
-    return _save(workbook)
+    _widths(sheet, {1: 6, 2: 28, 3: 22, 4: 11, points_column: 11, points_column + 1: 20}, 11, table.width)
+    _signatures(sheet, row + 2, table.width)
+    return _save(table.workbook)
 
 
 def compiled_workbook(report: CompiledReport, today: date) -> bytes:
@@ -386,16 +404,10 @@ def compiled_workbook(report: CompiledReport, today: date) -> bytes:
     target/achieved/ratio, mean points and the number of teams in each band."""
     fixed = [_("STT"), _("Đơn vị"), _("Số tổ"), _("Số thành viên")]
     after = [_("Điểm thi đua bình quân"), *(_("Số tổ “%(band)s”", band=band_label(b)) for b in report.bands)]
-    width = len(fixed) + 3 * len(report.activities) + len(after)
-    workbook, sheet = _sheet(_("Tổng hợp"))
-    row = _title_block(
-        sheet, report.unit,
-        _("Tổng hợp kết quả hoạt động của các Tổ công nghệ số cộng đồng"), report.period.label, width, today,
-    )
-    row = _headers(sheet, row, fixed, report.activities, after)
-    sheet.freeze_panes = sheet.cell(row=row, column=3)
-    points_column = len(fixed) + 3 * len(report.activities) + 1
-    formats = {3: _COUNT, 4: _COUNT, points_column: _POINTS, **_figure_formats(len(fixed) + 1, len(report.activities))}
+    table = _table(_("Tổng hợp"), _("Tổng hợp kết quả hoạt động của các Tổ công nghệ số cộng đồng"), report,
+                   fixed, after, today)
+    sheet, row, points_column = table.sheet, table.row, table.points_column
+    formats = {3: _COUNT, 4: _COUNT, **table.formats}
     formats.update({points_column + 1 + index: _COUNT for index in range(len(report.bands))})
     for unit_row in report.rows:
         name = _("Tổng cộng: %(unit)s", unit=unit_row.name) if unit_row.kind == "total" else unit_row.name
@@ -404,6 +416,6 @@ def compiled_workbook(report: CompiledReport, today: date) -> bytes:
                   *(unit_row.bands.get(band, 0) for band in report.bands)]
         _write_row(sheet, row, values, formats, bold=unit_row.kind != "commune")
         row += 1
-    _widths(sheet, {1: 6, 2: 30, 3: 9, 4: 11}, 11, width)
-    _signatures(sheet, row + 1, width)
-    return _save(workbook)
+    _widths(sheet, {1: 6, 2: 30, 3: 9, 4: 11}, 11, table.width)
+    _signatures(sheet, row + 1, table.width)
+    return _save(table.workbook)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from flask import current_app
+from flask import abort, current_app, request
 from flask_babel import gettext as _
 
+from core.db_types import utcnow
 from core.errors import ValidationError
 from core.timeutil import local_midnight, to_local
 
@@ -135,3 +136,20 @@ class Period:
 
 def current_month(now: datetime) -> Period:
     return Period.month_of(to_local(now).date())
+
+
+def period_from_args(allow_future: bool = True) -> Period:
+    """The period a page asks for in ``?period=``, the current month by default. An unknown key is
+    a 404, and so is a period after the current month unless ``allow_future`` (a future period has
+    no standings yet, but may be given targets)."""
+    this_month = current_month(utcnow())
+    key = request.args.get("period")
+    if not key:
+        return this_month
+    try:
+        period = Period.parse(key)
+    except ValidationError:
+        abort(404)
+    if not allow_future and period.months[0] > this_month:
+        abort(404)
+    return period

@@ -5,18 +5,17 @@ competitions.emulation.progress."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import format_decimal, format_percent
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from competitions.emulation import progress
-from competitions.emulation.periods import Period, current_month
+from competitions.emulation.periods import period_from_args
 from competitions.emulation.targets import holder_parent_id, period_choices
 from core.accounts.permissions import SIGNED_IN, access
 from core.db_types import utcnow
-from core.errors import ValidationError
 from core.extensions import db
 from core.org.models import Unit
 from core.org.scope import in_scope
@@ -37,21 +36,11 @@ def progress_quantity(value: int | None) -> str:
     return "—" if value is None else format_decimal(value, format="#,##0")
 
 
-def _period() -> Period:
-    key = request.args.get("period")
-    if not key:
-        return current_month(utcnow())
-    try:
-        return Period.parse(key)
-    except ValidationError:
-        abort(404)
-
-
 @bp.route("/")
 @access(SIGNED_IN)
 def index() -> str | Response:
     """Staff start at their unit, members at their team."""
-    period = _period()
+    period = period_from_args()
     if is_staff(current_user):
         unit = current_user.unit
         if unit is None:
@@ -72,7 +61,7 @@ def index() -> str | Response:
 def unit_page(unit_id: int) -> str:
     unit = db.get_or_404(Unit, unit_id)
     progress.require_view_unit(current_user, unit)
-    period = _period()
+    period = period_from_args()
     return render_template(
         "emulation/progress_unit.html", report=progress.unit_progress(unit, period), period=period,
         periods=period_choices(utcnow(), period),
@@ -85,7 +74,7 @@ def unit_page(unit_id: int) -> str:
 def team_page(team_id: int) -> str:
     team = db.get_or_404(Team, team_id)
     progress.require_view_team(current_user, team)
-    period = _period()
+    period = period_from_args()
     parent_id = holder_parent_id(team.unit)  # the unit whose page lists this team
     parent = db.session.get(Unit, parent_id) if parent_id is not None else None
     return render_template(

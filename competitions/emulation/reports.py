@@ -19,7 +19,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlparse
 
 from flask_babel import format_number
 from flask_babel import gettext as _
@@ -42,7 +41,7 @@ from core.pagination import Page, clamp_page
 from core.persistence import insert_or_existing
 from core.teams.models import Team
 from core.teams.service import active_count, active_membership_of, is_staff, leads
-from core.text import clean
+from core.text import clean, is_web_link
 
 #: no team does a million of anything in a month: such a number is a typo, refused outright
 HARD_LIMIT = 1_000_000
@@ -184,8 +183,7 @@ def _check_link(link: str | None) -> str | None:
     link = clean(link) or None
     if link is None:
         return None
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not is_web_link(link):
         raise ValidationError(
             _("Liên kết minh chứng phải là địa chỉ web bắt đầu bằng http:// hoặc https://."), field="evidence_link"
         )

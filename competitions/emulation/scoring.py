@@ -212,11 +212,6 @@ def _related(path: str, unit: Unit | None) -> bool:
     return unit is None or unit.path.startswith(path) or path.startswith(unit.path)
 
 
-def _round_max(round_: Round, rows: Iterable[Any]) -> int:
-    planned = sum(int(rule["count"]) for rule in round_.draw_plan)  # type: ignore[call-overload]
-    return max([planned, *(row.max_score for row in rows)])
-
-
 def _roots(unit: Unit | None) -> list[Unit]:
     return [unit] if unit is not None else list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None))))
 
@@ -234,14 +229,14 @@ def _quiz(period: Period, unit: Unit | None, now: datetime, measures: _Measures)
     if not rounds:
         return
     by_round: dict[int, list[Any]] = defaultdict(list)
-    for row in results._results(rounds):  # noqa: SLF001 - results' counted attempts, reused
+    for row in results.counted_results(rounds):
         by_round[row.round_id].append(row)
     first, last = min(r.opens_at for r in rounds), max(r.opens_at for r in rounds)
-    memberships = [m for root in _roots(unit) for m in results._memberships(root, first, last)]  # noqa: SLF001
+    memberships = [m for root in _roots(unit) for m in results.memberships_between(root, first, last)]
     for round_ in rounds:
         measures.round_scopes.append(round_.scope_unit.path)
-        best = _round_max(round_, by_round[round_.id])
-        for tally in results._tally_teams(round_, by_round[round_.id], memberships).values():  # noqa: SLF001
+        best = results.full_marks(round_, by_round[round_.id])
+        for tally in results.tally_teams(round_, by_round[round_.id], memberships).values():
             if not tally.roster or not tally.unit_path.startswith(round_.scope_unit.path):
                 continue
             quiz = measures.quiz.setdefault(tally.team_id, _Quiz())

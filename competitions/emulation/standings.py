@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from competitions import board_feed, signals
-from competitions.boards import CompetitionBoards
+from competitions.boards import aggregates_due
 from competitions.emulation.models import ActivityReport
 from competitions.emulation.periods import Period, current_month
 from competitions.emulation.schemes import band_label
@@ -214,7 +214,7 @@ class EmulationBoards(BoardSource):
             return []
         # Every team of the province is rescored: at most once per BOARD_AGGREGATE_INTERVAL_MS,
         # as the round boards' aggregates; a change in the pause is applied at the next due tick.
-        if not CompetitionBoards()._aggregates_due(group):  # noqa: SLF001 - one throttle for all aggregate boards
+        if not aggregates_due(group):
             changes.notify(group, everything=True)
             return []
         store = rank_store()

@@ -12,11 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from competitions.emulation import badges, feed, levels, progress, schemes, scoring, standings, targets
-from competitions.emulation.periods import Period, current_month
+from competitions.emulation.periods import Period, current_month, period_from_args
 from core.accounts.models import User
 from core.accounts.permissions import SIGNED_IN, access
 from core.db_types import utcnow
-from core.errors import PermissionDenied, ValidationError
+from core.errors import PermissionDenied
 from core.extensions import db
 from core.org.models import Unit
 from core.org.scope import in_scope
@@ -30,21 +30,6 @@ bp.add_app_template_filter(scoring.format_points, "emulation_points")
 bp.add_app_template_filter(schemes.band_label, "band_label")
 
 TABS = ("teams", "communes", "districts")
-
-
-def _period() -> Period:
-    """The period asked for (the current month by default); a future period has nothing to show."""
-    this_month = current_month(utcnow())
-    key = request.args.get("period")
-    if not key:
-        return this_month
-    try:
-        period = Period.parse(key)
-    except ValidationError:
-        abort(404)
-    if period.months[0] > this_month:
-        abort(404)
-    return period
 
 
 def period_choices(shown: Period) -> list[Period]:
@@ -90,7 +75,7 @@ def _filter_units() -> list[Unit]:
 @bp.route("/standings")
 @access(SIGNED_IN)
 def standings_page() -> str:
-    period = _period()
+    period = period_from_args(allow_future=False)
     tab = request.args.get("tab", TABS[0])
     if tab not in TABS:
         abort(404)
@@ -129,7 +114,7 @@ def team_page(team_id: int) -> str:
     team = db.get_or_404(Team, team_id)
     if not can_view_team(current_user, team):
         raise PermissionDenied
-    period = _period()
+    period = period_from_args(allow_future=False)
     score = scoring.team_score(team, period)
     return render_template(
         "emulation/team.html", team=team, period=period, score=score, ranks=_ranks(team, period),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from competitions.emulation import target_sheets, targets
-from competitions.emulation.periods import Period, current_month
+from competitions.emulation.periods import Period, period_from_args
 from competitions.emulation.targets import CellError, GridErrors
 from core.accounts.permissions import STAFF, access
 from core.db_types import utcnow
@@ -25,15 +25,14 @@ from core.errors import ValidationError
 from core.extensions import db
 from core.forms import show_error
 from core.imports.forms import ConfirmForm
-from core.imports.plan import RowStatus
-from core.imports.preview import discard_plan, load_plan, save_plan
+from core.imports.preview import discard_plan, keep_for_confirm, load_plan
+from core.imports.views import preview_page
 from core.org.models import Unit
 from core.org.scope import in_scope
 from core.org.service import ancestors
 
 bp = Blueprint("targets", __name__, url_prefix="/emulation/targets")
 
-PREVIEW_ROWS = 200  # as core.imports: every error row, and this many clean ones
 _CELL = re.compile(r"^c-([ut]\d+)-(\d+)$")
 _PLAN_KIND = "targets"
 
@@ -43,16 +42,6 @@ class TargetsUploadForm(FlaskForm):
         _l("Tệp chỉ tiêu (.xlsx hoặc .csv)"), validators=[FileRequired(_l("Hãy chọn tệp để tải lên."))],
         render_kw={"accept": ".xlsx,.csv"},
     )
-
-
-def _period() -> Period:
-    key = request.args.get("period")
-    if not key:
-        return current_month(utcnow())
-    try:
-        return Period.parse(key)
-    except ValidationError:
-        abort(404)
 
 
 def _unit(unit_id: int) -> Unit:
@@ -78,7 +67,7 @@ def _posted_cells() -> dict[str, dict[int, str]]:
 @access(*STAFF)
 def index() -> str | Response:
     """One's own unit; an admin without one picks a province."""
-    period = _period()
+    period = period_from_args()
     if current_user.unit is not None:
         return redirect(_grid_url(current_user.unit, period))
     roots = list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None), Unit.active).order_by(Unit.name)))
@@ -90,7 +79,7 @@ def index() -> str | Response:
 @bp.route("/<int:unit_id>", methods=["GET", "POST"])
 @access(*STAFF)
 def grid(unit_id: int) -> tuple[str, int] | Response:
-    unit, period = _unit(unit_id), _period()
+    unit, period = _unit(unit_id), period_from_args()
     posted: dict[str, dict[int, str]] = {}
     errors: list[CellError] = []
     if request.method == "POST":
@@ -121,24 +110,20 @@ def grid(unit_id: int) -> tuple[str, int] | Response:
 @bp.route("/<int:unit_id>/chi-tieu.xlsx")
 @access(*STAFF)
 def export(unit_id: int) -> Response:
-    unit, period = _unit(unit_id), _period()
+    unit, period = _unit(unit_id), period_from_args()
     data = target_sheets.export_targets(unit, period, current_user)
     return xlsx_download(data, f"chi-tieu-{period.key}-{unit.code or unit.id}.xlsx")
 
 
 def _preview(plan: target_sheets.TargetPlan, filename: str, headers: dict[str, str], token: str | None,
              status: int = 200) -> tuple[str, int]:
-    return render_template(
-        "emulation/targets_preview.html", plan=plan, filename=filename, headers=headers,
-        rows=plan.visible_rows(PREVIEW_ROWS), preview_rows=PREVIEW_ROWS,
-        confirm=ConfirmForm(token=token) if token else None,
-    ), status
+    return preview_page("emulation/targets_preview.html", plan, filename, headers, token, status)
 
 
 @bp.route("/<int:unit_id>/import", methods=["GET", "POST"])
 @access(*STAFF)
 def import_upload(unit_id: int) -> tuple[str, int]:
-    unit, period = _unit(unit_id), _period()
+    unit, period = _unit(unit_id), period_from_args()
     if not targets.can_split(current_user, unit):
         abort(403)
     form = TargetsUploadForm()
@@ -150,10 +135,8 @@ def import_upload(unit_id: int) -> tuple[str, int]:
             show_error(form, error)
         else:
             plan = target_sheets.import_targets(table.rows, unit, period, current_user, table.headers, dry_run=True)
-            token = None
-            if plan.ok and plan.count(RowStatus.NEW):
-                params = {"headers": table.headers, "unit_id": unit.id, "period": period.key}
-                token = save_plan(_PLAN_KIND, current_user.id, upload.filename, table.rows, params)
+            params = {"headers": table.headers, "unit_id": unit.id, "period": period.key}
+            token = keep_for_confirm(_PLAN_KIND, current_user.id, upload.filename, plan, table.rows, params)
             return _preview(plan, upload.filename, table.headers, token)
     return render_template("emulation/targets_import.html", form=form, unit=unit, period=period), 200
 

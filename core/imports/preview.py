@@ -19,6 +19,7 @@ from flask import current_app, session
 from flask_babel import gettext as _
 
 from core.errors import ValidationError
+from core.imports.plan import ImportPlan, RowStatus
 from core.spreadsheet import Row
 
 PLAN_TTL_SECONDS = 3600
@@ -62,6 +63,15 @@ def save_plan(kind: str, user_id: int, filename: str, rows: list[Row], params: d
     (directory / f"{token}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     session[_SESSION_KEY] = {**session.get(_SESSION_KEY, {}), kind: token}
     return token
+
+
+def keep_for_confirm(kind: str, user_id: int, filename: str, plan: ImportPlan, rows: list[Row],
+                     params: dict[str, Any]) -> str | None:
+    """Store the checked rows (``save_plan``) if the plan is worth a confirm step: clean, and
+    something new to write. Returns the token the confirm form carries, else None."""
+    if not plan.ok or plan.count(RowStatus.NEW) == 0:
+        return None
+    return save_plan(kind, user_id, filename, rows, params)
 
 
 def load_plan(kind: str, token: str | None, user_id: int) -> StoredPlan:

@@ -18,7 +18,7 @@ from core.extensions import db
 from core.forms import show_error
 from core.imports.forms import ConfirmForm, MembersUploadForm, UnitsUploadForm
 from core.imports.plan import ImportPlan, RowStatus
-from core.imports.preview import StoredPlan, discard_plan, load_plan, save_plan
+from core.imports.preview import StoredPlan, discard_plan, keep_for_confirm, load_plan
 from core.org import importer as org_importer
 from core.org.models import COMMUNE_LEVEL, Unit, UnitKind
 from core.org.scope import units_in_scope
@@ -31,18 +31,20 @@ PREVIEW_ROWS = 200
 _CONTAINERS = COMMUNE_LEVEL | {UnitKind.PROVINCE, UnitKind.DISTRICT}
 
 
-def _writable(plan: ImportPlan) -> bool:
-    """Worth a confirm step: clean, and something to add."""
-    return plan.ok and plan.count(RowStatus.NEW) > 0
+def preview_page(template: str, plan: ImportPlan, filename: str, headers: dict[str, str], token: str | None,
+                 status: int = 200, **context: object) -> tuple[str, int]:
+    """A preview of a checked file (every error row, and up to PREVIEW_ROWS others), with the confirm
+    form when ``token`` (from ``keep_for_confirm``) is given."""
+    return render_template(
+        template, plan=plan, filename=filename, headers=headers,
+        rows=plan.visible_rows(PREVIEW_ROWS), preview_rows=PREVIEW_ROWS,
+        confirm=ConfirmForm(token=token) if token else None, **context,
+    ), status
 
 
 def _preview(kind: str, plan: ImportPlan, filename: str, headers: dict[str, str], token: str | None,
              status: int = 200) -> tuple[str, int]:
-    return render_template(
-        "core/imports/preview.html", kind=kind, plan=plan, filename=filename, headers=headers,
-        rows=plan.visible_rows(PREVIEW_ROWS), preview_rows=PREVIEW_ROWS,
-        confirm=ConfirmForm(token=token) if token else None,
-    ), status
+    return preview_page("core/imports/preview.html", plan, filename, headers, token, status, kind=kind)
 
 
 def _confirm(
@@ -83,8 +85,8 @@ def units_upload() -> str | tuple[str, int]:
             show_error(form, error)
         else:
             plan = org_importer.import_units(table.rows, dry_run=True)
-            token = save_plan("units", current_user.id, upload.filename, table.rows, {"headers": table.headers}) \
-                if _writable(plan) else None
+            token = keep_for_confirm("units", current_user.id, upload.filename, plan, table.rows,
+                                     {"headers": table.headers})
             return _preview("units", plan, upload.filename, table.headers, token)
     return render_template("core/imports/units_upload.html", form=form)
 
@@ -161,8 +163,7 @@ def members_upload() -> str | tuple[str, int]:
         else:
             plan = team_importer.import_members(table.rows, unit, current_user, dry_run=True)
             params = {"headers": table.headers, "unit_id": unit.id}
-            token = save_plan("members", current_user.id, upload.filename, table.rows, params) \
-                if _writable(plan) else None
+            token = keep_for_confirm("members", current_user.id, upload.filename, plan, table.rows, params)
             return _preview("members", plan, upload.filename, table.headers, token)
     return render_template("core/imports/members_upload.html", form=form)
 

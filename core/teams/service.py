@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlparse
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,7 +24,7 @@ from core.pagination import PER_PAGE, Page, paginate_select, slice_ids
 from core.phone import normalise_phone
 from core.signals import membership_changed
 from core.teams.models import Membership, MembershipStatus, Team, TeamRole
-from core.text import clean, fold
+from core.text import clean, fold, is_web_link
 
 ROLE_LABELS = {
     TeamRole.LEADER: _l("Tổ trưởng"),
@@ -47,10 +46,7 @@ def default_team_name(unit: Unit) -> str:
 
 def _check_group_link(link: str | None) -> str | None:
     link = clean(link) or None
-    if link is None:
-        return None
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if link is not None and not is_web_link(link):
         raise ValidationError(
             _("Liên kết nhóm phải là địa chỉ web bắt đầu bằng https:// (ví dụ https://zalo.me/g/abc123)."),
             field="group_link",

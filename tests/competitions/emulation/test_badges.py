@@ -19,17 +19,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 
 from competitions import results, signals
-from competitions.emulation import badges, feed
+from competitions.emulation import badges
 from competitions.emulation.models import (
-    ActivityKind,
     ActivityReport,
     BadgeAward,
     BadgeRule,
     FeedItem,
-    ReportLine,
     ReportStatus,
-    Target,
-    holder_key,
 )
 from competitions.emulation.periods import Period
 from competitions.models import PeriodKind, Round
@@ -39,52 +35,12 @@ from core.app import create_app
 from core.errors import ValidationError
 from core.extensions import db
 from core.teams.models import Team
+from tests.competitions.emulation.worlds import MONTH, VERIFIED_AT, feed_texts, file, review, set_target, verified
 from tests.competitions.test_results import WEEK, Contest
 from tests.conftest import PG_UNAVAILABLE, PG_URL, make_config
 from tests.factories import Factory, field_errors
 
-MONTH = "2025-03"
-VERIFIED_AT = datetime(2025, 3, 20, 3, 0, tzinfo=UTC)
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 08:00 in Vietnam
-
-
-# --- helpers shared by the emulation test modules of badges, levels, feed and monthly reports -------
-
-
-def activity(code: str) -> ActivityKind:
-    return db.session.scalar(select(ActivityKind).where(ActivityKind.code == code))
-
-
-def set_target(team: Team, code: str, quantity: int, month: str = MONTH) -> Target:
-    target = Target(period=month, activity_id=activity(code).id, holder=holder_key(team_id=team.id), team_id=team.id,
-                    quantity=quantity)
-    db.session.add(target)
-    db.session.flush()
-    return target
-
-
-def file(team: Team, quantities: dict[str, int], by: User, month: str = MONTH) -> ActivityReport:
-    """A submitted report (announced as filed)."""
-    report = ActivityReport(team_id=team.id, month=month, filed_by_id=by.id, status=ReportStatus.SUBMITTED)
-    report.lines = [ReportLine(activity_id=activity(code).id, quantity=q) for code, q in quantities.items()]
-    db.session.add(report)
-    db.session.flush()
-    signals.report_changed.send(report, before=None)
-    return report
-
-
-def review(report: ActivityReport, status: str, at: datetime = VERIFIED_AT, reason: str = "") -> ActivityReport:
-    """Verify or reject a report as the reports service does: change, flush, announce."""
-    before = report.status
-    report.status, report.reviewed_at, report.review_reason = status, at, reason
-    db.session.flush()
-    signals.report_changed.send(report, before=before)
-    return report
-
-
-def verified(team: Team, quantities: dict[str, int], by: User, at: datetime = VERIFIED_AT,
-             month: str = MONTH) -> ActivityReport:
-    return review(file(team, quantities, by, month), ReportStatus.VERIFIED, at)
 
 
 def rule(code: str) -> BadgeRule:
@@ -99,10 +55,6 @@ def awards(code: str) -> list[BadgeAward]:
 
 def holders(code: str) -> list[tuple[str, str]]:
     return [(a.holder, a.occasion) for a in awards(code)]
-
-
-def feed_texts(team: Team, kind: str) -> list[str]:
-    return [item.text for item in feed.team_feed(team, limit=100) if item.kind.split(":")[0] == kind]
 
 
 def set_params(code: str, **params: object) -> None:

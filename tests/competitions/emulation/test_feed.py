@@ -12,7 +12,7 @@ from competitions.emulation.models import ReportStatus
 from competitions.emulation.periods import Period
 from core.accounts.roles import RoleCode
 from core.teams.models import TeamRole
-from tests.competitions.emulation.test_badges import activity, feed_texts, file, review
+from tests.competitions.emulation.worlds import activity, feed_texts, file, review
 
 
 def test_verified_and_rejected_reports_are_posted_filed_ones_are_not(make):

@@ -12,7 +12,7 @@ from competitions.emulation.periods import current_month
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.extensions import db
-from tests.competitions.emulation.test_badges import feed_texts, set_target, verified
+from tests.competitions.emulation.worlds import feed_texts, set_target, verified
 
 
 def _set_minimums(**minimums: int) -> None:

@@ -22,7 +22,7 @@ from core.errors import ValidationError
 from core.extensions import db
 from core.org.models import Unit
 from core.teams.models import Team
-from tests.competitions.emulation.test_badges import MONTH, activity, file, review, set_target, verified
+from tests.competitions.emulation.worlds import MONTH, activity, file, review, set_target, verified
 from tests.factories import Tree
 
 PERIOD = Period.parse(MONTH)

@@ -9,8 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from competitions.emulation import reports
 from competitions.emulation.models import ActivityReport, ReportStatus
@@ -18,20 +17,10 @@ from competitions.emulation.periods import Period
 from core.accounts.roles import RoleCode
 from core.extensions import db
 from core.teams.models import TeamRole
-from tests.competitions.emulation.test_reports import JPEG, PNG, World, build_world, files_in, upload
+from tests.competitions.emulation.worlds import JPEG, PNG, World, count_reports, files_in, upload
 from tests.factories import Factory, Tree, field_errors, flashes
 
-
-@pytest.fixture
-def w(make: Factory, tree: Tree) -> World:
-    return build_world(make, tree)
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "evidence"
-    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("evidence_dir")
 
 
 def this_month() -> Period:
@@ -49,10 +38,6 @@ def post_report(client, w: World, photo: bytes | None = None, name: str = "IMG_0
     if photo is not None:
         data["photo"] = (io.BytesIO(photo), name)
     return client.post(f"/emulation/reports/team/{w.team.id}/new", data=data, content_type="multipart/form-data")
-
-
-def count_reports() -> int:
-    return db.session.scalar(select(func.count()).select_from(ActivityReport))
 
 
 def a_report(w: World, **quantities: int) -> ActivityReport:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from flask_sqlalchemy.session import Session
 from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
-from werkzeug.datastructures import FileStorage
 
 from competitions.emulation import reports, tallies
 from competitions.emulation.models import ActivityKind, ActivityReport, ReportEvent, ReportStatus
@@ -28,67 +26,16 @@ from core.accounts.roles import RoleCode
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
 from core.teams import service as teams
-from core.teams.models import Team, TeamRole
+from core.teams.models import TeamRole
+from tests.competitions.emulation.worlds import JPEG, PNG, WEBP, World, build_world, count_reports, files_in, upload
 from tests.conftest import PG_URL
-from tests.factories import Factory, Tree
+from tests.factories import Factory
 
 # 10:00 on 10 November 2026 in Vietnam; October's report is due by the end of 20 November (local)
 NOW = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
 OCTOBER, NOVEMBER = Period.month(2026, 10), Period.month(2026, 11)
-def _photo(kind: str) -> bytes:
-    """A real (tiny) photo: stored photos are decoded and written again (competitions.emulation.evidence)."""
-    out = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 120, 40)).save(out, format=kind)
-    return out.getvalue()
 
-
-JPEG, PNG, WEBP = _photo("JPEG"), _photo("PNG"), _photo("WEBP")
-
-
-def upload(data: bytes, name: str = "anh.jpg") -> FileStorage:
-    return FileStorage(stream=io.BytesIO(data), filename=name)
-
-
-@dataclass
-class World:
-    tree: Tree
-    team: Team  # ten active members in Ấp Phước Lợi (Xã Châu Thành)
-    leader: User
-    deputy: User
-    member: User
-    officer: User  # cán bộ Xã Châu Thành
-    other_officer: User  # cán bộ Phường Rạch Giá, beside it
-    kinds: dict[str, ActivityKind]
-
-    def q(self, **quantities: int) -> dict[int, int]:
-        """Report lines by activity code: ``w.q(vneid=5)``."""
-        return {self.kinds[code].id: quantity for code, quantity in quantities.items()}
-
-
-def build_world(make: Factory, tree: Tree) -> World:
-    team = make.team(tree.hamlet)
-    leader = make.member(team, TeamRole.LEADER, full_name="Nguyễn Tổ Trưởng").user
-    deputy = make.member(team, TeamRole.DEPUTY, full_name="Lê Tổ Phó").user
-    member = make.fill(team, 8)[0].user
-    kinds = {kind.code: kind for kind in db.session.scalars(select(ActivityKind))}
-    return World(
-        tree=tree, team=team, leader=leader, deputy=deputy, member=member,
-        officer=make.user(RoleCode.OFFICER, tree.commune, full_name="Cán Bộ Xã"),
-        other_officer=make.user(RoleCode.OFFICER, tree.other_commune, full_name="Cán Bộ Phường"),
-        kinds=kinds,
-    )
-
-
-@pytest.fixture
-def w(make: Factory, tree: Tree) -> World:
-    return build_world(make, tree)
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "evidence"
-    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("evidence_dir")
 
 
 @pytest.fixture
@@ -103,10 +50,6 @@ def sent() -> Iterator[list[tuple[int, str | None]]]:
         yield seen
 
 
-def count_reports() -> int:
-    return db.session.scalar(select(func.count()).select_from(ActivityReport))
-
-
 def count_events() -> int:
     return db.session.scalar(select(func.count()).select_from(ReportEvent))
 
@@ -114,10 +57,6 @@ def count_events() -> int:
 def file(w: World, actor: User | None = None, month: Period = OCTOBER, now: datetime = NOW, **kwargs: object):
     lines = kwargs.pop("lines", None) or w.q(vneid=40, households=25)
     return reports.file_report(w.team, month, lines, actor or w.leader, now=now, **kwargs)
-
-
-def files_in(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
 # --- filing --------------------------------------------------------------------------------------

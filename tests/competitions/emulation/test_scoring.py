@@ -10,19 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from competitions.emulation import scoring
 from competitions.emulation.models import (
-    ActivityKind,
-    ActivityReport,
-    Criterion,
     CriterionKind,
-    ReportLine,
     ReportStatus,
-    Scheme,
-    Target,
-    holder_key,
 )
 from competitions.emulation.periods import Period
 from competitions.emulation.schemes import NOT_DONE
@@ -32,51 +25,14 @@ from core.accounts.models import User
 from core.extensions import db
 from core.org.models import Unit
 from core.teams.models import Team
+from tests.competitions.emulation.worlds import MARCH, activity, add_scheme, report, target
 from tests.competitions.test_results import T0, Contest, counted_queries
 from tests.factories import Factory, Tree
 
-MARCH = Period.parse("2025-03")
 NOW = datetime(2025, 6, 1, tzinfo=UTC)  # every deadline of March 2025 has passed
-BANDS = [
-    {"name": "Hoàn thành xuất sắc", "min_points": 90, "min_ratio": 0.85},
-    {"name": "Hoàn thành tốt", "min_points": 80, "min_ratio": 0.80},
-    {"name": "Hoàn thành", "min_points": 70, "min_ratio": 0.70},
-]
 
 
 # --- building rows --------------------------------------------------------------------------------
-
-
-def activity(code: str) -> ActivityKind:
-    return db.session.scalar(select(ActivityKind).where(ActivityKind.code == code))
-
-
-def add_scheme(rows: list[tuple[str, str | None, float, float]], effective_from: str = "2024-01",
-               bands: list[dict[str, object]] | None = None) -> Scheme:
-    """A version in force from ``effective_from``: rows of (kind, activity code, points, cap)."""
-    version = (db.session.scalar(select(func.max(Scheme.version))) or 0) + 1
-    scheme = Scheme(version=version, name=f"Thử {version}", effective_from=effective_from, bands=bands or BANDS,
-                    criteria=[Criterion(kind=kind, activity_id=activity(code).id if code else None, points=points,
-                                        cap=cap, position=n) for n, (kind, code, points, cap) in enumerate(rows)])
-    db.session.add(scheme)
-    db.session.flush()
-    return scheme
-
-
-def target(team: Team, code: str, quantity: int, period: Period = MARCH) -> None:
-    db.session.add(Target(period=period.key, activity_id=activity(code).id, holder=holder_key(team_id=team.id),
-                          team_id=team.id, quantity=quantity))
-    db.session.flush()
-
-
-def report(team: Team, lines: dict[str, int], filer: User, month: str = "2025-03",
-           status: ReportStatus = ReportStatus.VERIFIED, filed_at: datetime | None = None) -> ActivityReport:
-    entry = ActivityReport(team_id=team.id, month=month, status=status, filed_by_id=filer.id,
-                           filed_at=filed_at or datetime(2025, 4, 2, tzinfo=UTC),
-                           lines=[ReportLine(activity_id=activity(code).id, quantity=q) for code, q in lines.items()])
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 def by_team(scores: list[scoring.TeamScore]) -> dict[int, scoring.TeamScore]:

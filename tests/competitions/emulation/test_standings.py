@@ -23,7 +23,7 @@ from core.extensions import db
 from core.teams.models import Team
 from core.text import fold
 from leaderboard import broadcast, changes, service
-from tests.competitions.emulation.test_scoring import add_scheme, report, target
+from tests.competitions.emulation.worlds import add_scheme, report, target
 from tests.competitions.test_boards import board_store  # noqa: F401 - the fixture
 from tests.competitions.test_results import Contest
 from tests.factories import Factory, Tree
