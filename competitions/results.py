@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Row, Select, Subquery, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Row, Select, Subquery, and_, case, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -180,10 +180,11 @@ def _pick_order(policy: str) -> tuple[ColumnElement[Any], ...]:
     return (Attempt.score.desc(), Attempt.duration_ms, Attempt.submitted_at, Attempt.id)
 
 
-def _counted(rounds: Sequence[Round]) -> Subquery:
+def _counted(rounds: Sequence[Round], team_ids: Collection[int] | None = None) -> Subquery:
     """One row per person and round: the submitted attempt that counts, with the person's entry
     (team and unit of that day, prediction) and how many attempts they submitted. The rounds must
-    share their attempt policy's pick order (see ``counted_results``)."""
+    share their attempt policy's pick order (see ``counted_results``). ``team_ids``: only the people
+    who competed for these teams."""
     # One round: a constant, which PostgreSQL estimates well (it misjudges a join on the CASE by 200x).
     round_id = rounds[0].id if len(rounds) == 1 else case({r.context: r.id for r in rounds}, value=Attempt.context)
     person = (Attempt.user_id, Attempt.context)
@@ -196,6 +197,7 @@ def _counted(rounds: Sequence[Round]) -> Subquery:
         )
         .join(Entry, and_(Entry.user_id == Attempt.user_id, Entry.round_id == round_id))
         .where(_submitted([r.context for r in rounds]))
+        .where(Entry.team_id.in_(team_ids) if team_ids is not None else true())
         .subquery("tried")
     )
     return select(inner).where(inner.c.pick == 1).subquery("counted")
@@ -208,17 +210,17 @@ def _submitted(contexts: Sequence[str]) -> ColumnElement[bool]:
     return and_(Attempt.context.in_(contexts), Attempt.submitted_at.is_not(None))
 
 
-def counted_results(rounds: Sequence[Round]) -> list[Row[Any]]:
-    """The counted result of each person in the rounds, with the names pages show; one query per
-    pick order. Rows of (round_id, user_id, team_id, score, max_score, duration_ms, full_name, phone,
-    team_name, unit_name, unit_path): the column order is relied on where rows are unpacked
-    (``tally_teams``)."""
+def counted_results(rounds: Sequence[Round], team_ids: Collection[int] | None = None) -> list[Row[Any]]:
+    """The counted result of each person in the rounds (of those who competed for ``team_ids``,
+    when given), with the names pages show; one query per pick order. Rows of (round_id, user_id,
+    team_id, score, max_score, duration_ms, full_name, phone, team_name, unit_name, unit_path): the
+    column order is relied on where rows are unpacked (``tally_teams``)."""
     groups: dict[bool, list[Round]] = defaultdict(list)
     for round_ in rounds:
         groups[round_.attempt_policy == AttemptPolicy.ONCE].append(round_)
     rows: list[Row[Any]] = []
     for group in groups.values():
-        c = _counted(group)
+        c = _counted(group, team_ids)
         rows += db.session.execute(
             select(
                 c.c.round_id, c.c.user_id, c.c.team_id, c.c.score, c.c.max_score, c.c.duration_ms,

@@ -141,11 +141,11 @@ class View:
         return {"board": self.board, "size": self.size, "top": self.top, "me": self.me}
 
 
-def view(board: str, top: int = 10, member: str | None = None) -> View:
-    """The first ``top`` rows, and ``member``'s row wherever it is."""
+def view(board: str, top: int = 10, member: str | None = None, offset: int = 0) -> View:
+    """``top`` rows after the first ``offset`` (a page), and ``member``'s row wherever it is."""
     ensure_built(board)
     store = rank_store()
-    rows = store.top(board, max(1, min(top, MAX_TOP)))
+    rows = store.top(board, max(1, min(top, MAX_TOP)), max(0, offset))
     mine = store.row(board, member) if member is not None else None
     return View(board, store.size(board), _shown(board, rows), _shown(board, [mine])[0] if mine else None)
 

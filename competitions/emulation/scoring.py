@@ -33,7 +33,6 @@ from core.db_types import utcnow
 from core.extensions import db
 from core.org.models import COMMUNE_LEVEL, Unit, UnitKind
 from core.teams.models import Membership, MembershipStatus, Team
-from core.text import fold
 from core.timeutil import to_local
 
 COMMUNE, DISTRICT = "commune", "district"
@@ -216,9 +215,11 @@ def _roots(unit: Unit | None) -> list[Unit]:
     return [unit] if unit is not None else list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None))))
 
 
-def _quiz(period: Period, unit: Unit | None, now: datetime, measures: _Measures) -> None:
+def _quiz(period: Period, unit: Unit | None, now: datetime, measures: _Measures,
+          team_ids: Sequence[int] | None = None) -> None:
     """Closed published rounds of the period, each team's counted attempts and roster per round
-    (competitions.results: the attempt that counts, the team of the entry, the roster at opening)."""
+    (competitions.results: the attempt that counts, the team of the entry, the roster at opening);
+    with ``team_ids``, only those teams' attempts are read (one team of a province-wide round)."""
     rounds = [
         r for r in db.session.scalars(
             select(Round).where(Round.status == RoundStatus.PUBLISHED, _ends_in(Round.closes_at, period),
@@ -229,7 +230,7 @@ def _quiz(period: Period, unit: Unit | None, now: datetime, measures: _Measures)
     if not rounds:
         return
     by_round: dict[int, list[Any]] = defaultdict(list)
-    for row in results.counted_results(rounds):
+    for row in results.counted_results(rounds, team_ids):
         by_round[row.round_id].append(row)
     first, last = min(r.opens_at for r in rounds), max(r.opens_at for r in rounds)
     memberships = [m for root in _roots(unit) for m in results.memberships_between(root, first, last)]
@@ -307,7 +308,7 @@ def _measure(scheme: Scheme, period: Period, unit: Unit | None, team_ids: Sequen
         measures.achieved = tallies.achieved_by_team(period, unit)
         measures.unit_labels = {c.activity_id: c.activity.unit_label for c in scheme.criteria if c.activity}
     if kinds & {CriterionKind.QUIZ_PARTICIPATION, CriterionKind.QUIZ_SCORE}:
-        _quiz(period, unit, now, measures)
+        _quiz(period, unit, now, measures, team_ids)
     if CriterionKind.LIVE_CONTESTS in kinds:
         _live(period, measures)
     if CriterionKind.REPORTS_ON_TIME in kinds:
@@ -402,7 +403,9 @@ def _score(rules: _Rules, team: _TeamRow, members: int, m: _Measures) -> TeamSco
 
 
 def _ranked(scores: Iterable[TeamScore]) -> list[TeamScore]:
-    return sorted(scores, key=lambda s: (-s.points, fold(s.team_name), s.team_id))
+    # Equal points: the older team (smaller id) first. Not the name: a team's place must be
+    # computable from its own row, so that one verified report moves one row of the live boards.
+    return sorted(scores, key=lambda s: (-s.points, s.team_id))
 
 
 def _compute(period: Period, unit: Unit | None, team_ids: Sequence[int] | None = None,
@@ -431,29 +434,41 @@ def team_score(team: Team, period: Period, now: datetime | None = None) -> TeamS
     return _compute(period, team.unit, [team.id], now)[0]
 
 
-def unit_scores(period: Period, parent: Unit | None, level: str, now: datetime | None = None) -> list[UnitScore]:
+def unit_scores(period: Period, parent: Unit | None, level: str, now: datetime | None = None,
+                scores: Sequence[TeamScore] | None = None) -> list[UnitScore]:
     """Commune-level units (``level`` COMMUNE) or districts (DISTRICT) under ``parent`` (everywhere
-    when None) that have teams, ranked by the mean of their teams' points, then name, then id."""
+    when None) that have teams, ranked by the mean of their teams' points, then id. ``scores``: the
+    teams' scores when the caller has them already (every team under ``parent``)."""
     units = db.session.execute(
         select(Unit.id, Unit.name, Unit.path).where(Unit.kind.in_(LEVEL_KINDS[level]), _under(parent))
     ).all()
     if not units:
         return []
+    rows = _means(units, level, scores if scores is not None else _compute(period, parent, now=now))
+    rows.sort(key=lambda u: (-u.points, u.unit_id))
+    return [replace(u, rank=rank) for rank, u in enumerate(rows, start=1)]
+
+
+def unit_score(period: Period, unit: Unit, level: str, now: datetime | None = None) -> UnitScore | None:
+    """One commune's or district's row (rank 0: unknown without the others), from its own teams."""
+    rows = _means([unit], level, _compute(period, unit, now=now))
+    return rows[0] if rows else None
+
+
+def _means(units: Iterable[Any], level: str, scores: Iterable[TeamScore]) -> list[UnitScore]:
     by_id = {u.id: u for u in units}
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0])  # points, teams, members
-    for score in _compute(period, parent, now=now):
+    for score in scores:
         for unit_id in results.path_ids(score.unit_path):
             if unit_id in by_id:
                 sums[unit_id][0] += score.points
                 sums[unit_id][1] += 1
                 sums[unit_id][2] += score.members
-    rows = [
+    return [
         UnitScore(0, unit_id, by_id[unit_id].name, by_id[unit_id].path, level,
                   round(total / teams, _PRECISION), int(teams), int(members))
         for unit_id, (total, teams, members) in sums.items()
     ]
-    rows.sort(key=lambda u: (-u.points, fold(u.name), u.unit_id))
-    return [replace(u, rank=rank) for rank, u in enumerate(rows, start=1)]
 
 
 def _first_month(until: Period, now: datetime) -> Period | None:

@@ -27,7 +27,7 @@ from flask import Flask, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
-from competitions import board_feed, signals
+from competitions import board_feed, results, signals
 from competitions.boards import aggregates_due
 from competitions.emulation.models import ActivityReport
 from competitions.emulation.periods import Period, current_month
@@ -41,7 +41,9 @@ from competitions.emulation.scoring import (
     UnitScore,
     format_points,
     local_month_of,
+    team_score,
     team_scores,
+    unit_score,
     unit_scores,
 )
 from competitions.live.models import LiveContest
@@ -51,6 +53,7 @@ from core.db_types import utcnow
 from core.errors import ValidationError
 from core.extensions import db
 from core.org.models import Unit, UnitKind
+from core.teams.models import Team
 from core.teams.service import active_membership_of
 from leaderboard import changes, service
 from leaderboard.sources import BoardInfo, BoardSource, Detail, register_source
@@ -116,18 +119,18 @@ def _has_districts() -> bool:
 # --- rows --------------------------------------------------------------------------------------------
 
 
-def team_rows(scores: list[TeamScore]) -> list[tuple[Entry, Detail]]:
-    """The ranked scores as board rows: the ranking's position is the tie-break after the points."""
+def team_rows(scores: Iterable[TeamScore]) -> list[tuple[Entry, Detail]]:
+    """Scores as board rows: the points, then the team id (scoring's order), so one row can be set alone."""
     return [
-        (Entry(str(s.team_id), s.points, (position,)),
+        (Entry(str(s.team_id), s.points, (s.team_id,)),
          Detail(s.team_name, s.unit_name, format_points(s.points), band_label(s.band)))
-        for position, s in enumerate(scores)
+        for s in scores
     ]
 
 
-def unit_rows(scores: list[UnitScore]) -> list[tuple[Entry, Detail]]:
+def unit_rows(scores: Iterable[UnitScore]) -> list[tuple[Entry, Detail]]:
     return [
-        (Entry(str(u.unit_id), u.points, (u.rank,)),
+        (Entry(str(u.unit_id), u.points, (u.unit_id,)),
          Detail(u.name, _("%(n)d tổ", n=u.teams), format_points(u.points), str(u.members)))
         for u in scores
     ]
@@ -205,55 +208,75 @@ class EmulationBoards(BoardSource):
         return str(unit.id) if unit is not None else None
 
     def refresh(self, group: str, members: frozenset[str]) -> list[str]:
-        """Recompute the group's boards the store holds (the others are computed when first
-        opened): one scoring of every team serves the province board, the unit boards and the
-        commune and district boards. ``members`` is ignored: a report moves its commune's mean,
-        a round every team of its area."""
+        """Apply the group's pending changes to the boards the store holds (the others are
+        computed when first opened). Members "t<team id>" (a report changed): those teams' rows,
+        and the rows of their commune and district, rescored alone. Everything (a round closed, a
+        contest finished: every team of its area moves): one scoring of every team serves all the
+        boards, at most once per BOARD_AGGREGATE_INTERVAL_MS."""
         name = BoardName.parse(f"{group}:teams")
         if name is None:
             return []
-        # Every team of the province is rescored: at most once per BOARD_AGGREGATE_INTERVAL_MS,
-        # as the round boards' aggregates; a change in the pause is applied at the next due tick.
-        if not aggregates_due(group):
-            changes.notify(group, everything=True)
-            return []
         store = rank_store()
         built = [f"{group}:{k}" for k in KINDS if store.is_built(f"{group}:{k}")]
-        units = db.session.execute(
-            select(Unit.id, Unit.path).where(Unit.kind.in_(LEVEL_UNIT_KINDS))
-        ).all()
-        filtered = {unit_id: path for unit_id, path in units if store.is_built(f"{group}:teams:u{unit_id}")}
+        units = dict(db.session.execute(select(Unit.id, Unit.path).where(Unit.kind.in_(LEVEL_UNIT_KINDS))).all())
+        filtered = {unit_id: path for unit_id, path in units.items() if store.is_built(f"{group}:teams:u{unit_id}")}
         if not built and not filtered:
             return []
+        team_ids = {int(m[1:]) for m in members if m[:1] == "t" and m[1:].isdigit()}
+        if changes.EVERYTHING not in members and team_ids:
+            return self._place_teams(name.period, group, team_ids, built, filtered)
+        if not aggregates_due(group):  # a change in the pause is applied at the next due tick
+            changes.notify(group, everything=True)
+            return []
         scores = team_scores(name.period)
-        changed = []
         for board in built:
-            if board.endswith(":teams"):
-                service.publish(board, team_rows(scores))
-            else:
-                service.publish(board, unit_rows(unit_scores(name.period, None, _LEVEL_OF_BOARD[board.split(":")[2]])))
-            changed.append(board)
+            kind = board.split(":")[2]
+            service.publish(board, team_rows(scores) if kind == "teams" else unit_rows(
+                unit_scores(name.period, None, _LEVEL_OF_BOARD[kind], scores=scores)))
         for unit_id, path in filtered.items():
-            board = f"{group}:teams:u{unit_id}"
-            service.publish(board, team_rows([s for s in scores if s.unit_path.startswith(path)]))
-            changed.append(board)
-        return changed
+            service.publish(f"{group}:teams:u{unit_id}", team_rows(s for s in scores if s.unit_path.startswith(path)))
+        return built + [f"{group}:teams:u{unit_id}" for unit_id in filtered]
+
+    def _place_teams(self, period: Period, group: str, team_ids: set[int], built: list[str],
+                     filtered: dict[int, str]) -> list[str]:
+        rows: dict[str, list[tuple[Entry, Detail]]] = {}
+        areas: dict[str, set[int]] = {"communes": set(), "districts": set()}
+        for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids))):
+            placed = team_rows([team_score(team, period)])
+            if f"{group}:teams" in built:
+                rows.setdefault(f"{group}:teams", []).extend(placed)
+            for unit_id in results.path_ids(team.unit.path):
+                if unit_id in filtered:
+                    rows.setdefault(f"{group}:teams:u{unit_id}", []).extend(placed)
+            for kind in areas:
+                area = level_unit(team.unit, _LEVEL_OF_BOARD[kind])
+                if area is not None and f"{group}:{kind}" in built:
+                    areas[kind].add(area.id)
+        for kind, unit_ids in areas.items():
+            for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
+                score = unit_score(period, unit, _LEVEL_OF_BOARD[kind])
+                if score is not None:
+                    rows.setdefault(f"{group}:{kind}", []).extend(unit_rows([score]))
+        for board, placed in rows.items():
+            service.put(board, placed)
+        return sorted(rows)
 
 
 # --- moving the boards ---------------------------------------------------------------------------------
 
 
-def queue_month(month: Period) -> None:
-    """Refresh, after the commit, the boards of the month, its quarter and its year."""
+def queue_month(month: Period, member: str | None = None) -> None:
+    """Refresh, after the commit, the boards of the month, its quarter and its year: one team's
+    rows (``member`` "t<team id>") or, None, every row."""
     for period in [month, *month.parents()]:
-        board_feed.queue(group_of(period))
+        board_feed.queue(group_of(period), member)
 
 
 def _on_report_changed(report: ActivityReport, before: str | None = None, **_extra: object) -> None:
     # Verifying or un-verifying moves the activity criteria; any filing or status change may move
     # on-time reporting. A correction that leaves the status as it was moves nothing.
     if before != report.status:
-        queue_month(Period.parse(report.month))
+        queue_month(Period.parse(report.month), f"t{report.team_id}")
 
 
 def _on_round_closed(round_: Round, **_extra: object) -> None:

@@ -20,7 +20,7 @@ from core.errors import PermissionDenied
 from core.extensions import db
 from core.org.models import Unit
 from core.org.scope import in_scope
-from core.pagination import PER_PAGE, Page, slice_ids
+from core.pagination import PER_PAGE, Page, clamp_page
 from core.teams.models import Team
 from core.teams.service import active_membership_of, is_staff
 from leaderboard import service
@@ -88,18 +88,13 @@ def standings_page() -> str:
     level = scoring.DISTRICT if tab == "districts" else scoring.COMMUNE
     membership = active_membership_of(current_user)
     my_team_id = membership.team_id if membership is not None else None
-    shown: dict[str, object] = {}
-    if tab == "teams":
-        ranked = scoring.team_scores(period, unit)
-        positions, number, total = slice_ids(range(len(ranked)), request.args.get("page", type=int), PER_PAGE)
-        page = Page([ranked[i] for i in positions], total, number, PER_PAGE)
-        offset = (number - 1) * PER_PAGE
-        mine = next(((position, s) for position, s in enumerate(ranked, start=1) if s.team_id == my_team_id), None)
-        shown.update(page=page, offset=offset, mine=mine)
-        board = standings.board_name(period, "teams", unit)
-    else:
-        shown.update(units=scoring.unit_scores(period, None, level))
-        board = standings.board_name(period, tab)
+    # Read from the live board (the rank store), not rescored: a province has tens of thousands of teams.
+    board = standings.board_name(period, "teams", unit) if tab == "teams" else standings.board_name(period, tab)
+    size = service.view(board, 1).size
+    number = clamp_page(request.args.get("page", type=int), size, PER_PAGE)
+    mine = str(my_team_id) if tab == "teams" and my_team_id is not None else None
+    view = service.view(board, PER_PAGE, mine, offset=(number - 1) * PER_PAGE)
+    shown = {"page": Page(view.top, view.size, number, PER_PAGE), "mine": view.me}
     my_unit = standings.level_unit(current_user.unit, level)
     return render_template(
         "emulation/standings.html", period=period, tab=tab, unit=unit, filter_units=_filter_units(),

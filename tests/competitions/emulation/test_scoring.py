@@ -266,7 +266,7 @@ def test_a_period_is_scored_with_the_version_in_force_at_its_first_month(tree, f
     assert scoring.scheme_for(Period.parse("2025")).id == old.id
 
 
-def test_rankings_are_by_points_then_name_then_id(tree, filer, team_of):
+def test_rankings_are_by_points_then_id(tree, filer, team_of):
     add_scheme([(CriterionKind.ACTIVITY, "vneid", 100, 1.0)])
     teams = [team_of(tree.hamlet, "Tổ Bình"), team_of(tree.hamlet2, "tổ An"), team_of(tree.other_hamlet, "Tổ Bình"),
              team_of(tree.district_hamlet, "Tổ Ánh")]
@@ -278,8 +278,8 @@ def test_rankings_are_by_points_then_name_then_id(tree, filer, team_of):
     report(dissolved, {"vneid": 10}, filer)
     dissolved.active = False  # no longer ranked
     ranked = scoring.team_scores(MARCH, now=NOW)
-    assert [s.team_id for s in ranked] == [teams[3].id, teams[1].id, teams[0].id, teams[2].id]
-    assert [s.team_id for s in scoring.team_scores(MARCH, tree.commune, now=NOW)] == [teams[1].id, teams[0].id]
+    assert [s.team_id for s in ranked] == [teams[3].id, teams[0].id, teams[1].id, teams[2].id]
+    assert [s.team_id for s in scoring.team_scores(MARCH, tree.commune, now=NOW)] == [teams[0].id, teams[1].id]
 
 
 def test_unit_scores_rank_communes_and_districts_by_their_teams_mean(tree, filer, team_of, make):

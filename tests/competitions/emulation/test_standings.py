@@ -21,7 +21,6 @@ from core.accounts.roles import RoleCode
 from core.errors import NotFound
 from core.extensions import db
 from core.teams.models import Team
-from core.text import fold
 from leaderboard import broadcast, changes, service
 from tests.competitions.emulation.worlds import add_scheme, report, target
 from tests.competitions.test_boards import board_store  # noqa: F401 - the fixture
@@ -101,12 +100,38 @@ def test_a_verified_report_moves_the_boards_after_the_commit(teams, filer, board
     assert _members("emulation:2026-10:districts") == [str(teams["d"].unit.parent.parent_id)]
 
 
-def test_equal_points_are_ordered_by_team_name_on_the_board(teams, filer, board_store):  # noqa: F811
+def test_equal_points_are_ordered_by_team_id_on_the_board_and_in_the_ranking(teams, filer, board_store):  # noqa: F811
     for key in ("d", "c", "b", "a"):
         _filed(teams[key], filer, 5)
     db.session.commit()
-    by_name = sorted(teams.values(), key=lambda t: fold(t.name))
-    assert _members(BOARD) == [str(t.id) for t in by_name]
+    by_id = sorted(teams.values(), key=lambda t: t.id)
+    assert _members(BOARD) == [str(t.id) for t in by_id]
+    assert [s.team_id for s in scoring.team_scores(OCTOBER)] == [t.id for t in by_id]
+
+
+def test_a_report_moves_only_its_teams_rows_and_its_communes(teams, filer, board_store):  # noqa: F811
+    """One verified report rescores one team (and its commune), not the province: a change nobody
+    announced (team c's report, written without the signal) shows only at the next full refresh."""
+    for board in (BOARD, "emulation:2026-10:communes"):
+        service.ensure_built(board)
+    changes.take()
+    _filed(teams["c"], filer, 10)  # unannounced
+    entry = _filed(teams["a"], filer, 10, ReportStatus.SUBMITTED)
+    entry.status = ReportStatus.VERIFIED
+    signals.report_changed.send(entry, before=ReportStatus.SUBMITTED)
+    db.session.commit()
+    broadcast.tick()
+    values = {row["member"]: row["value"] for row in service.view(BOARD, 100).top}
+    assert values[str(teams["a"].id)] == "100" and values[str(teams["c"].id)] == "0"
+    communes = {row["member"]: row["value"] for row in service.view("emulation:2026-10:communes", 100).top}
+    assert communes[str(teams["a"].unit.parent_id)] == "50"  # a's 100 and b's 0
+    assert communes[str(teams["c"].unit.parent_id)] == "0"
+
+    standings.queue_month(OCTOBER)  # everything: a round closed
+    db.session.commit()
+    broadcast.tick()
+    values = {row["member"]: row["value"] for row in service.view(BOARD, 100).top}
+    assert values[str(teams["c"].id)] == "100"
 
 
 def test_report_rounds_and_contests_queue_their_month_quarter_and_year(teams, filer, make, tree, board_store):  # noqa: F811
@@ -174,7 +199,7 @@ def test_the_standings_page_ranks_teams_and_units_and_marks_mine(teams, filer, l
     assert "/boards/emulation:2026-10:teams" in page and "/boards/emulation:2026-10:teams/projector" in page
     assert "Tổ của bạn: Tổ Khu phố 1 — hạng 2, 70 điểm." in page
     communes = client.get("/emulation/standings?period=2026-10&tab=communes").get_data(as_text=True)
-    assert _cells(communes) == ["1", "Phường Rạch Giá", "70", "1", "2"]  # the member's own commune
+    assert _cells(communes) == ["1", "Phường Rạch Giá", "70", "1 tổ", "2"]  # the member's own commune
     assert "<td>Xã Châu Thành</td>" not in communes and ">50<" in communes  # (100 + 0) / 2
     narrowed = client.get(f"/emulation/standings?period=2026-10&unit={tree.commune.id}").get_data(as_text=True)
     assert "Tổ Khu phố 1" not in narrowed and "Tổ Phước Lợi" in narrowed
@@ -243,7 +268,7 @@ def test_the_teams_tab_is_paged_with_ranks_running_on(teams, filer, login, clien
 
 def test_rescoring_a_period_is_throttled_and_nothing_is_lost(teams, filer, app, monkeypatch, board_store):  # noqa: F811
     monkeypatch.setitem(app.config, "BOARD_AGGREGATE_INTERVAL_MS", 60_000)
-    assert _members(BOARD)[0] == str(teams["c"].id)  # built: everyone at 0, "Tổ Khu phố 1" first by name
+    assert _members(BOARD)[0] == str(teams["a"].id)  # built: everyone at 0, the first team first
     source = standings.EmulationBoards()
     assert source.refresh("emulation:2026-10", frozenset({changes.EVERYTHING})) == [BOARD]  # the first is due
     _filed(teams["d"], filer, 10)
