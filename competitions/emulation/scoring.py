@@ -7,7 +7,7 @@ first one whose minimum points the total reaches while every applicable criterio
 minimum ratio. Quiz criteria reuse competitions.results (the counted attempt, the team rosters).
 
 Everything is read with a fixed number of grouped queries for all the teams of a unit (a province
-has tens of thousands), never a query per team. Rankings: points, then team name, then id.
+has tens of thousands), never a query per team. Rankings: points, then team id (the older team first).
 """
 
 from __future__ import annotations
