@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         board_feed,
         emulation,
         models,  # noqa: F401 - tables registered for the migrations
+        prizes,
     )
     from competitions.boards import CompetitionBoards
     from competitions.demo import DEMO_ROUNDS
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     board_feed.connect()
     live_events.register()
     emulation.init_app(app)
+    prizes.init_app(app)
     register_part(DEMO_ROUNDS)
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds
     register_part(DEMO_LIVE)  # a launched live contest, ready to host
