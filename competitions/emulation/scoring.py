@@ -308,7 +308,9 @@ def _measure(scheme: Scheme, period: Period, unit: Unit | None, team_ids: Sequen
         measures.achieved = tallies.achieved_by_team(period, unit)
         measures.unit_labels = {c.activity_id: c.activity.unit_label for c in scheme.criteria if c.activity}
     if kinds & {CriterionKind.QUIZ_PARTICIPATION, CriterionKind.QUIZ_SCORE}:
-        _quiz(period, unit, now, measures, team_ids)
+        # within a unit, read only its teams' attempts (a province-wide round has everyone's)
+        wanted = team_ids if team_ids is not None or unit is None else [t.team_id for t in teams]
+        _quiz(period, unit, now, measures, wanted)
     if CriterionKind.LIVE_CONTESTS in kinds:
         _live(period, measures)
     if CriterionKind.REPORTS_ON_TIME in kinds:
