@@ -25,6 +25,10 @@ from core.teams.models import TeamRole
 from quiz import attempts, bank
 from quiz.attempts import DrawRule
 
+# The access policy does not depend on the database, and the scope rules behind it are tested on
+# both databases in their own modules: the walk of every route as every role runs on SQLite only.
+pytestmark = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+
 ANON, MEMBER, LEADER, OFFICER, ELSEWHERE, ORGANISER, ADMIN = (
     "anonymous", "member", "leader", "officer", "officer_elsewhere", "organiser", "admin",
 )
