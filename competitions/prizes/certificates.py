@@ -11,6 +11,9 @@ letter ("ễ"), which the font has as one glyph and a PDF reader extracts as tha
 What is printed around the decision (issuing body, place, date, signer, decision number) is a
 ``Signing``: chosen on the outputs page for each download, not stored; ``default_signing`` gives
 sensible defaults from the award.
+
+Certificates and the decision list are official Vietnamese documents: they are built in the
+``DOCUMENT_LOCALE`` whatever language the person downloading them reads the screens in.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import fontpkg_be_vietnam_pro
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -32,17 +36,17 @@ from competitions.emulation.periods import Period
 from competitions.models import Round, Series
 from competitions.prizes.models import Audience, Award, AwardOwner, AwardStatus, Winner
 from core.accounts.models import User
-from core.errors import NotFound
+from core.errors import NotFound, ValidationError
 from core.extensions import db
 from core.org.models import Unit
 from core.teams.models import Membership, MembershipStatus, TeamRole
 from core.text import clean, fold
 from core.timeutil import to_local
 
+DOCUMENT_LOCALE = "vi"
 FONT = "BeVietnamPro"
 _FONT_FILES = {"": "Regular", "B": "Bold", "I": "Italic", "BI": "BoldItalic"}
 OUTPUT_STATUSES = (AwardStatus.APPROVED, AwardStatus.PUBLISHED)  # a decision exists
-AUDIENCE_ORDER = {Audience.INDIVIDUAL: 0, Audience.TEAM: 1, Audience.UNIT: 2}
 _PROVINCE_PREFIXES = re.compile(r"^(tỉnh|thành phố|tp\.?)\s+", re.IGNORECASE)
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -114,10 +118,52 @@ def default_signing(award: Award, today: date) -> Signing:
     for the place; the approval date (local time) or ``today`` for the date line."""
     place = _PROVINCE_PREFIXES.sub("", province_of(award.scope_unit).name)
     day = to_local(award.approved_at).date() if award.approved_at is not None else today
-    return Signing(
-        authority=_("UBND %(unit)s", unit=award.scope_unit.name.upper()), issuer=_("BAN TỔ CHỨC"),
-        place=place, day=day, signer_title=_("TM. BAN TỔ CHỨC") + "\n" + _("TRƯỞNG BAN"),
-    )
+    with force_locale(DOCUMENT_LOCALE):
+        return Signing(
+            authority=_("UBND %(unit)s", unit=award.scope_unit.name.upper()), issuer=_("BAN TỔ CHỨC"),
+            place=place, day=day, signer_title=_("TM. BAN TỔ CHỨC") + "\n" + _("TRƯỞNG BAN"),
+        )
+
+
+_LIMITS = {"authority": 120, "issuer": 120, "place": 60, "signer_title": 180, "signer_name": 80,
+           "decision_number": 40}  # the text fields of a Signing, with their longest value
+_REQUIRED = ("issuer", "place", "signer_title")
+MAX_TITLE_LINES = 3
+
+
+def _typed(name: str, raw: str) -> str:
+    if name == "signer_title":  # one title per line: keep the lines, drop empty ones
+        return "\n".join(line for line in (clean(part) for part in raw.splitlines()) if line)
+    return clean(raw)
+
+
+def signing_from(award: Award, values: Mapping[str, str], today: date) -> Signing:
+    """The defaults with what the organiser typed (query arguments of the outputs page) laid over
+    them; a field left out, or an empty date, keeps its default. Nothing is stored."""
+    signing = default_signing(award, today)
+    if clean(values.get("day")):
+        signing = replace(signing, day=_parse_day(clean(values.get("day"))))
+    for name, limit in _LIMITS.items():
+        if name not in values:
+            continue
+        text = _typed(name, values.get(name) or "")
+        if name in _REQUIRED and not text:
+            raise ValidationError(_("Hãy điền mục này."), field=name)
+        if len(text) > limit:
+            raise ValidationError(_("Tối đa %(n)d ký tự.", n=limit), field=name)
+        signing = replace(signing, **{name: text})
+    if len(signing.title_lines) > MAX_TITLE_LINES:
+        raise ValidationError(_("Tối đa %(n)d dòng.", n=MAX_TITLE_LINES), field="signer_title")
+    return signing
+
+
+def _parse_day(text: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(_("Ngày không hợp lệ: dùng dạng ngày/tháng/năm, ví dụ 30/11/2026."), field="day")
 
 
 def occasion(award: Award) -> str:
@@ -135,9 +181,9 @@ def occasion(award: Award) -> str:
 
 
 def ordered_winners(award: Award) -> list[Winner]:
-    """Individuals, then teams, then units; within each the best prize first, then the decision's order."""
-    return sorted(award.winners, key=lambda w: (AUDIENCE_ORDER.get(w.tier.audience, 3), w.tier.position,
-                                                w.tier_id, w.position, w.id))
+    """The decision's order (STT): approval numbers the winners individuals first, then teams, then
+    units, the best prize first (competitions.prizes.workflow), so each prize's winners are together."""
+    return sorted(award.winners, key=lambda w: (w.position, w.id))
 
 
 def winner_of(award: Award, winner_id: int) -> Winner:
@@ -147,17 +193,18 @@ def winner_of(award: Award, winner_id: int) -> Winner:
     return winner
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """ASCII words joined by hyphens, for file names: "Nguyễn Văn An" → "nguyen-van-an"."""
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
 
 
 def certificate_filename(winner: Winner) -> str:
     """``giay-chung-nhan-01-nguyen-van-an.pdf``: ASCII, in the decision's order."""
-    return f"giay-chung-nhan-{winner.position:02d}-{_slug(winner.name) or winner.id}.pdf"
+    return f"giay-chung-nhan-{winner.position:02d}-{slug(winner.name) or winner.id}.pdf"
 
 
 def batch_filename(award: Award, extension: str) -> str:
-    return f"giay-chung-nhan-{_slug(award.title) or 'giai-thuong'}-{award.id}.{extension}"
+    return f"giay-chung-nhan-{slug(award.title) or 'giai-thuong'}-{award.id}.{extension}"
 
 
 # --- the PDF ----------------------------------------------------------------------------------------
@@ -260,11 +307,12 @@ def _signature(pdf: FPDF, signing: Signing) -> None:
 
 def render(award: Award, winners: Sequence[Winner], signing: Signing) -> bytes:
     """One PDF with a page per winner, in the given order."""
-    pdf = _new_document(award)
-    occasion_text = occasion(award)
-    for winner in winners:
-        _page(pdf, award, winner, signing, occasion_text)
-    return bytes(pdf.output())
+    with force_locale(DOCUMENT_LOCALE):
+        pdf = _new_document(award)
+        occasion_text = occasion(award)
+        for winner in winners:
+            _page(pdf, award, winner, signing, occasion_text)
+        return bytes(pdf.output())
 
 
 def certificate(award: Award, winner: Winner, signing: Signing) -> bytes:
@@ -282,13 +330,8 @@ def certificates_zip(award: Award, signing: Signing, now: datetime) -> bytes:
     buffer = io.BytesIO()
     stamp = to_local(now).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        seen: set[str] = set()
-        for winner in ordered_winners(award):
-            name = certificate_filename(winner)
-            if name in seen:  # two winners sharing a place and a name: keep both files
-                name = name.replace(".pdf", f"-{winner.id}.pdf")
-            seen.add(name)
-            info = zipfile.ZipInfo(name, date_time=stamp)
+        for winner in ordered_winners(award):  # positions are unique: so are the names
+            info = zipfile.ZipInfo(certificate_filename(winner), date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, certificate(award, winner, signing))
     return buffer.getvalue()

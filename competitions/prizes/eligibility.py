@@ -46,10 +46,9 @@ def staff_among(award: Award, user_ids: Collection[int]) -> set[int]:
     """The candidates out under ``exclude_staff``: accounts with a staff role and the organisers."""
     if not award.exclude_staff or not user_ids:
         return set()
-    staff = set(db.session.scalars(
-        select(User.id).where(User.id.in_(list(user_ids)), User.role_code.in_([str(r) for r in STAFF_ROLES]))
-    ))
-    return staff | (organisers(award) & set(user_ids))
+    # All staff accounts (hundreds), not an IN list of every participant (tens of thousands).
+    staff = set(db.session.scalars(select(User.id).where(User.role_code.in_([str(r) for r in STAFF_ROLES]))))
+    return (staff | organisers(award)) & set(user_ids)
 
 
 @dataclass(frozen=True)
@@ -102,9 +101,11 @@ def prior_prizes(award: Award, user_ids: Collection[int]) -> dict[int, PriorPriz
         .where(
             Award.owner == AwardOwner.ROUND, Award.round_id.in_(rounds), Award.id != award.id,
             Award.status.in_([str(s) for s in DECIDED]), PrizeTier.audience == Audience.INDIVIDUAL,
-            Winner.user_id.in_(list(user_ids)),
         )
     ).all()
+    # The season's winners are few; filtered here rather than by an IN list of every participant.
+    candidates = set(user_ids)
+    rows = [row for row in rows if row[0] in candidates]
     ordinals = _ordinals({row[3] for row in rows})
     best: dict[int, PriorPrize] = {}
     for user_id, tier_id, label, _award_id, round_id, title in rows:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from itertools import takewhile
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -35,6 +36,7 @@ from competitions.prizes.models import (
     Award,
     AwardOwner,
     CollectiveScoring,
+    Exclusion,
     PrizeTier,
     TieDecision,
 )
@@ -71,7 +73,7 @@ class Line:
     phone: str | None
     rank: int  # in the source ranking: equal on every key, equal rank
     score_text: str  # "9/10", "92,5 điểm", "87 %", "45 người"
-    time_text: str  # "3 phút 12 giây"
+    time_text: str  # "3 phút 12 giây" (individuals; teams and units have no time)
     status: LineStatus
     reason: str
 
@@ -213,7 +215,7 @@ def _round_people(award: Award, round_: Round) -> list[_Candidate]:
 def _series_people(award: Award, series: Series, now: datetime) -> list[_Candidate]:
     standings = results.series_people(series, now)
     # The team and unit of each person's latest round (the standings carry only their names).
-    latest: dict[int, tuple[int | None, int]] = {}
+    latest: dict[int, tuple[int | None, int | None]] = {}
     rounds = results.series_rounds(series, now)
     if standings:
         for user_id, team_id, unit_id in db.session.execute(
@@ -225,7 +227,8 @@ def _series_people(award: Award, series: Series, now: datetime) -> list[_Candida
         _Candidate(
             f"p{s.user_id}", (s.rank,), s.rank, s.full_name,
             _("%(total)d điểm (%(n)d đợt)", total=s.total, n=s.rounds), format_time(s.duration_ms),
-            user_id=s.user_id, team_id=latest.get(s.user_id, (None, 0))[0], unit_id=latest.get(s.user_id, (None, None))[1],
+            user_id=s.user_id, team_id=latest.get(s.user_id, (None, None))[0],
+            unit_id=latest.get(s.user_id, (None, None))[1],
             team_name=s.team_name or "", unit_name=s.unit_name, phone=s.phone,
         )
         for s in standings
@@ -254,19 +257,13 @@ def _team_units(team_ids: Iterable[int]) -> dict[int, int]:
     return dict(db.session.execute(select(Team.id, Team.unit_id).where(Team.id.in_(ids))).all()) if ids else {}
 
 
-def _rate_text(participants: int, members: int) -> str:
-    return _("%(rate)s tham gia (%(n)d/%(m)d)", rate=eligibility.format_share(participants / members),
-             n=participants, m=members)
-
-
 def _round_teams(award: Award, round_: Round) -> list[_Candidate]:
     # Teams without any participant are no candidates: nobody of them took part.
     ranked = [t for t in results.team_results(round_) if t.participants]
     units = _team_units(t.team_id for t in ranked)
     rows = [
-        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.score),
-                   _rate_text(t.participants, t.members), team_id=t.team_id, unit_id=units.get(t.team_id),
-                   team_name=t.name, unit_name=t.unit_name)
+        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.score), team_id=t.team_id,
+                   unit_id=units.get(t.team_id), team_name=t.name, unit_name=t.unit_name)
         for t in ranked
     ]
     return _team_rows(award, rows, {f"t{t.team_id}": t.participation for t in ranked})
@@ -276,10 +273,8 @@ def _series_teams(award: Award, series: Series, now: datetime) -> list[_Candidat
     ranked = [t for t in results.series_teams(series, now) if t.rounds]
     units = _team_units(t.team_id for t in ranked)
     rows = [
-        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.total),
-                   _("%(rate)s tham gia (bình quân %(n)d đợt)", rate=eligibility.format_share(t.participation),
-                     n=t.rounds),
-                   team_id=t.team_id, unit_id=units.get(t.team_id), team_name=t.name, unit_name=t.unit_name)
+        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.total), team_id=t.team_id,
+                   unit_id=units.get(t.team_id), team_name=t.name, unit_name=t.unit_name)
         for t in ranked
     ]
     return _team_rows(award, rows, {f"t{t.team_id}": t.participation for t in ranked})
@@ -307,7 +302,7 @@ def _period_units(award: Award, period: Period, scores: Sequence[scoring.TeamSco
     units = scoring.unit_scores(period, award.scope_unit, scoring.COMMUNE, now, scores=scores)
     rows = [
         _Candidate(f"u{u.unit_id}", (-round(u.points, _PRECISION),), 0, u.name, format_points(u.points),
-                   _("%(n)d tổ", n=u.teams), unit_id=u.unit_id, unit_name=u.name)
+                   unit_id=u.unit_id, unit_name=u.name)
         for u in units
     ]
     return _ranked(rows)
@@ -367,10 +362,8 @@ def _collective(award: Award, rounds: Sequence[Round], people: Sequence[Line]) -
             text = eligibility.format_share(rate) if rate is not None else "—"
         if rate is None and method != CollectiveScoring.PARTICIPANTS:
             out = _("Đơn vị không có thành viên tổ CNSCĐ để tính tỷ lệ tham gia.")
-        detail = _("%(people)s · %(winners)d giải cá nhân", people=format_people(u.participants),
-                   winners=winners[u.unit_id]) if method == CollectiveScoring.POINTS else ""
-        rows.append(_Candidate(f"u{u.unit_id}", key, 0, u.name, text, detail, unit_id=u.unit_id,
-                               unit_name=u.name, out=out))
+        rows.append(_Candidate(f"u{u.unit_id}", key, 0, u.name, text, unit_id=u.unit_id, unit_name=u.name,
+                               out=out))
     return _ranked(rows)
 
 
@@ -420,7 +413,7 @@ def _hand_out(audience: str, tiers: Sequence[PrizeTier], candidates: Sequence[_C
             available.remove(c)
         places = tier.count
         while places > 0 and available:
-            group = [c for c in available if c.key == available[0].key]  # sorted: at the front
+            group = list(takewhile(lambda c: c.key == available[0].key, available))  # equal keys
             if len(group) <= places:
                 for c in group:
                     decided[c.subject] = _line(audience, c, LineStatus.WINNER, _won(tier, c), tier)
@@ -431,7 +424,7 @@ def _hand_out(audience: str, tiers: Sequence[PrizeTier], candidates: Sequence[_C
             if decision is None:
                 # Until staff decide, the tied take the rest of this prize and the next prizes go on
                 # after them (what "add" would give); approval waits for the decision.
-                reason = _("Đồng hạng %(rank)d: %(n)d người tranh %(places)d %(prize)s, chờ quyết định.",
+                reason = _("Đồng hạng %(rank)d: %(n)d ứng viên tranh %(places)d %(prize)s, chờ quyết định.",
                            rank=group[0].rank, n=len(group), places=places, prize=tier.label)
                 for c in group:
                     decided[c.subject] = _line(audience, c, LineStatus.TIED, reason, tier)
@@ -570,16 +563,24 @@ def propose(award: Award, now: datetime | None = None) -> Proposal:
     if not tiers:
         problems.append(_("Chưa có giải nào trong cơ cấu giải."))
     sources = _sources(award, now, problems)
-    excluded = {e.subject: e.reason for e in award.exclusions if e.active}
-    decisions = list(award.tie_decisions)
+    # Read, not the award's collections: those may have been loaded before the latest step.
+    excluded = dict(db.session.execute(
+        select(Exclusion.subject, Exclusion.reason).where(Exclusion.award_id == award.id, Exclusion.active)
+        .order_by(Exclusion.id)
+    ).all())
+    decisions = list(db.session.scalars(
+        select(TieDecision).where(TieDecision.award_id == award.id, TieDecision.active).order_by(TieDecision.id)
+    ))
     lines: list[Line] = []
     ties: list[Tie] = []
     for audience in (Audience.INDIVIDUAL, Audience.TEAM, Audience.UNIT):
         if not tiers.get(audience):
             continue
         source = sources.get(audience)
-        if source is None:
-            problems.append(_("Giải của kỳ thi đua không xét cho %(audience)s.", audience=audience_label(audience)))
+        if source is None:  # emulation individuals (a missing round or series is a closing problem)
+            if award.owner == AwardOwner.EMULATION:
+                problems.append(_("Giải của kỳ thi đua không xét cho %(audience)s.",
+                                  audience=audience_label(audience)))
             continue
         audience_lines, audience_ties = _hand_out(audience, tiers[audience], source(lines), excluded, decisions)
         lines += audience_lines

@@ -176,10 +176,6 @@ class _Owner:
     series: Series | None = None
     period: Period | None = None
 
-    @property
-    def in_series(self) -> bool:
-        return self.series is not None or (self.round_ is not None and self.round_.series_id is not None)
-
     def default_title(self) -> str:
         # Stored data, in Vietnamese like round titles: it is printed on certificates.
         if self.round_ is not None:
@@ -229,19 +225,23 @@ def _check_owner(data: AwardInput, actor: User) -> _Owner:
     raise ValidationError(_("Hãy chọn giải xét cho đợt thi, mùa thi hay kỳ thi đua."), field="owner")
 
 
-def _same_owner(owner: _Owner) -> object:
-    """The clause finding an award of the same owner (one award per round, season, or period and unit)."""
-    if owner.round_ is not None:
-        return Award.round_id == owner.round_.id
-    if owner.series is not None:
-        return Award.series_id == owner.series.id
-    assert owner.period is not None
-    return (Award.owner == AwardOwner.EMULATION) & (Award.period == owner.period.key) & (
-        Award.scope_unit_id == owner.scope.id)
+def existing_award(data: AwardInput) -> Award | None:
+    """The award of the round, season, or period and unit that ``data`` names, if there is one
+    (one award per owner: a second would hand out the same prizes twice)."""
+    if data.owner == AwardOwner.ROUND:
+        clause = Award.round_id == data.round_id
+    elif data.owner == AwardOwner.SERIES:
+        clause = Award.series_id == data.series_id
+    elif data.owner == AwardOwner.EMULATION:
+        clause = (Award.owner == AwardOwner.EMULATION) & (Award.period == data.period) & (
+            Award.scope_unit_id == data.scope_unit_id)
+    else:
+        return None
+    return db.session.scalar(select(Award).where(clause).order_by(Award.id).limit(1))
 
 
 def _check_title(title: str, owner: _Owner) -> str:
-    title = clean(title) or owner.default_title()
+    title = clean(title) or owner.default_title()[:MAX_TITLE]
     if len(title) > MAX_TITLE:
         raise ValidationError(_("Tên giải thưởng dài quá %(n)d ký tự.", n=MAX_TITLE), field="title")
     return title
@@ -299,7 +299,8 @@ def _check_settings(settings: AwardSettings, owner: _Owner, tiers: list[PrizeTie
     share = None
     if settings.min_participation is not None:
         if not 0 <= settings.min_participation <= 100:
-            raise ValidationError(_("Tỷ lệ tham gia tối thiểu phải từ 0 đến 100%%."), field="min_participation")
+            raise ValidationError(_("Tỷ lệ tham gia tối thiểu phải từ 0 đến 100 (phần trăm)."),
+                                  field="min_participation")
         if not team_prizes:
             raise ValidationError(
                 _("Tỷ lệ tham gia tối thiểu chỉ áp dụng cho giải tổ, mà cơ cấu chưa có giải tổ nào."),
@@ -344,7 +345,11 @@ def _values(data: AwardInput, tiers: list[TierInput], actor: User, award: Award 
             ) -> tuple[dict[str, object], list[PrizeTier]]:
     """The award's columns and its tiers; raises ValidationError naming the first field at fault."""
     owner = _check_owner(data, actor)
-    duplicate = db.session.scalar(select(Award).where(_same_owner(owner)).limit(1))  # type: ignore[arg-type]
+    duplicate = existing_award(AwardInput(
+        "", str(owner.owner), round_id=owner.round_.id if owner.round_ else None,
+        series_id=owner.series.id if owner.series else None, period=owner.period.key if owner.period else None,
+        scope_unit_id=owner.scope.id,
+    ))
     if duplicate is not None and duplicate is not award:
         raise ValidationError(
             _("Đã có cơ cấu giải “%(t)s” cho %(o)s này: hãy sửa cơ cấu đó.",

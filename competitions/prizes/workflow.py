@@ -16,7 +16,8 @@ winners it withdraws in the audit entry and takes a published decision off the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -125,13 +126,22 @@ def _reason(reason: str | None, message: str) -> str:
     return reason
 
 
+@contextmanager
+def _step(award: Award, seen_version: int | None, *allowed: AwardStatus) -> Iterator[None]:
+    """One step, whole or not at all (a savepoint), on the award as the actor saw it."""
+    with db.session.begin_nested():
+        _lock(award, seen_version, *allowed)
+        yield
+
+
 def _lock(award: Award, seen_version: int | None, *allowed: AwardStatus) -> None:
     """Make sure the award is still as the actor saw it, and keep it so until the transaction ends.
 
     The row lock (PostgreSQL) makes a concurrent step wait; it then reads what the first one left
     and is refused instead of acting on a state that no longer exists."""
     if award.status not in allowed:
-        raise ValidationError(str(LOCKED.get(AwardStatus(award.status), _("Thao tác không hợp lệ."))))
+        status = AwardStatus(award.status)
+        raise ValidationError(str(LOCKED[status])) if status in LOCKED else _stale()
     if seen_version is not None and seen_version != award.version:
         raise _stale()
     db.session.flush()
@@ -153,7 +163,7 @@ def _bump(award: Award, **values: object) -> None:
     )
     if result.rowcount != 1:
         raise _stale()
-    db.session.refresh(award)
+    db.session.refresh(award, ["version", "status", *values])
 
 
 def _record(award: Award, actor: User, action: Action, now: datetime, reason: str = "",
@@ -183,19 +193,19 @@ def exclude(award: Award, subject: str, reason: str, actor: User, seen_version: 
     now = now or utcnow()
     _require_manage(actor, award)
     reason = _reason(reason, _("Hãy ghi lý do loại người (tổ, đơn vị) này khỏi danh sách xét giải."))
-    _lock(award, seen_version, AwardStatus.DRAFT)
-    line = _line(propose(award, now), subject)
-    if line is None:
-        raise ValidationError(_("Người (tổ, đơn vị) này không có trong danh sách đề xuất."), field="subject")
-    if line.status == LineStatus.EXCLUDED:
-        raise ValidationError(_("%(n)s đã bị loại khỏi danh sách rồi.", n=line.name), field="subject")
-    if line.status == LineStatus.INELIGIBLE:
-        raise ValidationError(_("%(n)s đã không đủ điều kiện nhận giải: %(r)s", n=line.name, r=line.reason),
-                              field="subject")
-    exclusion = Exclusion(award_id=award.id, subject=subject, reason=reason, actor=actor, at=now)
-    db.session.add(exclusion)
-    _bump(award)
-    _record(award, actor, Action.EXCLUDED, now, reason, _line_detail(line))
+    with _step(award, seen_version, AwardStatus.DRAFT):
+        line = _line(propose(award, now), subject)
+        if line is None:
+            raise ValidationError(_("Người (tổ, đơn vị) này không có trong danh sách đề xuất."), field="subject")
+        if line.status == LineStatus.EXCLUDED:
+            raise ValidationError(_("%(n)s đã bị loại khỏi danh sách rồi.", n=line.name), field="subject")
+        if line.status == LineStatus.INELIGIBLE:
+            raise ValidationError(_("%(n)s đã không đủ điều kiện nhận giải: %(r)s", n=line.name, r=line.reason),
+                                  field="subject")
+        exclusion = Exclusion(subject=subject, reason=reason, actor=actor, at=now)
+        award.exclusions.append(exclusion)
+        _bump(award)
+        _record(award, actor, Action.EXCLUDED, now, reason, _line_detail(line))
     return exclusion
 
 
@@ -206,17 +216,15 @@ def withdraw_exclusion(award: Award, subject: str, actor: User, reason: str = ""
     now = now or utcnow()
     _require_manage(actor, award)
     reason = (reason or "").strip()[:MAX_REASON]
-    _lock(award, seen_version, AwardStatus.DRAFT)
-    exclusion = db.session.scalar(
-        select(Exclusion).where(Exclusion.award_id == award.id, Exclusion.subject == subject, Exclusion.active)
-    )
-    if exclusion is None:
-        raise ValidationError(_("Người (tổ, đơn vị) này hiện không bị loại."), field="subject")
-    line = _line(propose(award, now), subject)
-    exclusion.active = False
-    _bump(award)
-    detail = {"subject": subject, "name": line.name if line else subject, "excluded_for": exclusion.reason}
-    _record(award, actor, Action.RESTORED, now, reason, detail)
+    with _step(award, seen_version, AwardStatus.DRAFT):
+        exclusion = next((e for e in award.exclusions if e.subject == subject and e.active), None)
+        if exclusion is None:
+            raise ValidationError(_("Người (tổ, đơn vị) này hiện không bị loại."), field="subject")
+        line = _line(propose(award, now), subject)
+        exclusion.active = False
+        _bump(award)
+        detail = {"subject": subject, "name": line.name if line else subject, "excluded_for": exclusion.reason}
+        _record(award, actor, Action.RESTORED, now, reason, detail)
     return exclusion
 
 
@@ -229,30 +237,30 @@ def settle_tie(award: Award, tier_id: int, decision: str, picked: Sequence[str],
     if decision not in set(TieChoice):
         raise ValidationError(_("Hãy chọn cách xử lý: thêm giải hoặc chọn người đoạt giải."), field="decision")
     reason = _reason(reason, _("Hãy ghi lý do của quyết định xử lý đồng hạng."))
-    _lock(award, seen_version, AwardStatus.DRAFT)
-    proposal = propose(award, now)
-    tie = next((t for t in proposal.ties if t.tier_id == tier_id), None)
-    if tie is None:
-        raise ValidationError(_("Không còn trường hợp đồng hạng nào cần xử lý ở giải này."))
-    chosen = list(dict.fromkeys(picked)) if decision == TieChoice.PICK else []
-    if decision == TieChoice.PICK:
-        if any(subject not in tie.subjects for subject in chosen):
-            raise ValidationError(_("Chỉ được chọn trong số những người đồng hạng."), field="picked")
-        if len(chosen) != tie.places:
-            raise ValidationError(
-                _("Còn %(n)d suất %(t)s: hãy chọn đúng %(n)d trong số những người đồng hạng.",
-                  n=tie.places, t=tie.tier_label),
-                field="picked",
-            )
-    settled = TieDecision(award_id=award.id, tier_id=tier_id, tied=list(tie.subjects), decision=decision,
-                          picked=chosen, reason=reason, actor_id=actor.id, at=now)
-    db.session.add(settled)
-    _bump(award)
-    names = {line.subject: line.name for line in proposal.lines if line.subject in tie.subjects}
-    _record(award, actor, Action.TIE_SETTLED, now, reason, {
-        "tier_id": tier_id, "tier": tie.tier_label, "places": tie.places, "decision": decision,
-        "tied": list(tie.subjects), "picked": chosen, "names": names,
-    })
+    with _step(award, seen_version, AwardStatus.DRAFT):
+        proposal = propose(award, now)
+        tie = next((t for t in proposal.ties if t.tier_id == tier_id), None)
+        if tie is None:
+            raise ValidationError(_("Không còn trường hợp đồng hạng nào cần xử lý ở giải này."))
+        chosen = list(dict.fromkeys(picked)) if decision == TieChoice.PICK else []
+        if decision == TieChoice.PICK:
+            if any(subject not in tie.subjects for subject in chosen):
+                raise ValidationError(_("Chỉ được chọn trong số những người đồng hạng."), field="picked")
+            if len(chosen) != tie.places:
+                raise ValidationError(
+                    _("Còn %(n)d suất %(t)s: hãy chọn đúng %(n)d trong số những người đồng hạng.",
+                      n=tie.places, t=tie.tier_label),
+                    field="picked",
+                )
+        settled = TieDecision(tier_id=tier_id, tied=list(tie.subjects), decision=decision, picked=chosen,
+                              reason=reason, actor_id=actor.id, at=now)
+        award.tie_decisions.append(settled)
+        _bump(award)
+        names = {line.subject: line.name for line in proposal.lines if line.subject in tie.subjects}
+        _record(award, actor, Action.TIE_SETTLED, now, reason, {
+            "tier_id": tier_id, "tier": tie.tier_label, "places": tie.places, "decision": decision,
+            "tied": list(tie.subjects), "picked": chosen, "names": names,
+        })
     return settled
 
 
@@ -297,8 +305,7 @@ def approve(award: Award, actor: User, now: datetime | None = None, seen_version
     _require_decide(actor, award)
     if award.status != AwardStatus.DRAFT:
         raise ValidationError(_("Quyết định này đã được phê duyệt rồi; không thể phê duyệt lần nữa."))
-    with db.session.begin_nested():
-        _lock(award, seen_version, AwardStatus.DRAFT)
+    with _step(award, seen_version, AwardStatus.DRAFT):
         if not closed(award, now):
             raise ValidationError(_("Chưa thể phê duyệt: đợt thi (giai đoạn) chưa kết thúc và chốt kết quả."))
         proposal = propose(award, now)
@@ -327,8 +334,7 @@ def reopen(award: Award, actor: User, reason: str, seen_version: int | None = No
     if award.status == AwardStatus.DRAFT:
         raise ValidationError(_("Quyết định chưa được phê duyệt nên không cần mở lại."))
     was_published = award.status == AwardStatus.PUBLISHED
-    with db.session.begin_nested():
-        _lock(award, seen_version, AwardStatus.APPROVED, AwardStatus.PUBLISHED)
+    with _step(award, seen_version, AwardStatus.APPROVED, AwardStatus.PUBLISHED):
         previous = winners_snapshot(award.winners)
         withdrawn = notifications.withdraw(public_link(award)) if was_published else 0
         db.session.execute(delete(Winner).where(Winner.award_id == award.id))
@@ -347,12 +353,12 @@ def reopen(award: Award, actor: User, reason: str, seen_version: int | None = No
 
 
 def public_link(award: Award) -> str:
-    return url_for("prize_results.page", award_id=award.id)
+    return url_for("prize_results.page", award_id=award.id, _external=False)
 
 
-def _recipients(winners: Sequence[Winner]) -> dict[int, list[int]]:
-    """Who hears of each prize (winner id → user ids): the person; for a team its active leader and
-    deputy; for a unit (a collective prize) the staff accounts of that unit (Đoàn xã, cán bộ xã)."""
+def _recipients(winners: Sequence[Winner]) -> list[tuple[Winner, list[int]]]:
+    """Who hears of each prize: the person; for a team its active leader and deputy; for a unit (a
+    collective prize) the staff accounts of that unit (Đoàn xã, cán bộ xã)."""
     team_ids = {w.team_id for w in winners if w.tier.audience == Audience.TEAM and w.team_id}
     unit_ids = {w.unit_id for w in winners if w.tier.audience == Audience.UNIT and w.unit_id}
     leaders: dict[int, list[int]] = {}
@@ -366,31 +372,25 @@ def _recipients(winners: Sequence[Winner]) -> dict[int, list[int]]:
     staff: dict[int, list[int]] = {}
     for unit_id, user_id in db.session.execute(
         select(User.unit_id, User.id).where(
-            User.unit_id.in_(unit_ids), User.active,
-            User.role_code.in_([RoleCode.ORGANISER, RoleCode.OFFICER]),
+            User.unit_id.in_(unit_ids), User.active, User.role_code.in_([RoleCode.ORGANISER, RoleCode.OFFICER]),
         ).order_by(User.id)
     ):
         staff.setdefault(unit_id, []).append(user_id)
-    found: dict[int, list[int]] = {}
+    found = []
     for w in winners:
-        audience = w.tier.audience
-        if audience == Audience.INDIVIDUAL:
-            found[w.id] = [w.user_id] if w.user_id else []
-        elif audience == Audience.TEAM:
-            found[w.id] = leaders.get(w.team_id or 0, [])
+        if w.tier.audience == Audience.INDIVIDUAL:
+            found.append((w, [w.user_id] if w.user_id else []))
+        elif w.tier.audience == Audience.TEAM:
+            found.append((w, leaders.get(w.team_id or 0, [])))
         else:
-            found[w.id] = staff.get(w.unit_id or 0, [])
+            found.append((w, staff.get(w.unit_id or 0, [])))
     return found
 
 
 def _announcement(award: Award, winner: Winner) -> str:
     """Stored text, not screen text: the winners read it in Vietnamese whatever the publisher's language."""
-    audience = winner.tier.audience
-    if audience == Audience.INDIVIDUAL:
-        return f"Chúc mừng! Bạn đoạt {winner.tier.label} — {award.title}."
-    if audience == Audience.TEAM:
-        return f"Chúc mừng! {winner.name} đoạt {winner.tier.label} — {award.title}."
-    return f"Chúc mừng! {winner.name} đoạt {winner.tier.label} (giải tập thể) — {award.title}."
+    who = "Bạn" if winner.tier.audience == Audience.INDIVIDUAL else winner.name
+    return f"Chúc mừng! {who} đoạt {winner.tier.label} — {award.title}."
 
 
 def publish(award: Award, actor: User, now: datetime | None = None, seen_version: int | None = None) -> Award:
@@ -402,13 +402,11 @@ def publish(award: Award, actor: User, now: datetime | None = None, seen_version
         raise ValidationError(_("Quyết định chưa được phê duyệt nên chưa thể công bố."))
     if award.status == AwardStatus.PUBLISHED:
         raise ValidationError(_("Quyết định đã được công bố rồi."))
-    with db.session.begin_nested():
-        _lock(award, seen_version, AwardStatus.APPROVED)
+    with _step(award, seen_version, AwardStatus.APPROVED):
         winners = list(award.winners)
         link = public_link(award)
         told = 0
-        for winner_id, user_ids in _recipients(winners).items():
-            winner = next(w for w in winners if w.id == winner_id)
+        for winner, user_ids in _recipients(winners):
             for user_id in user_ids:
                 notifications.notify(user_id, _announcement(award, winner), link)
                 told += 1
@@ -442,7 +440,7 @@ def prize_labels(owner_kind: str, owner_id: int | str) -> dict[str, str]:
     a series (ids) or an emulation period (its key); published decisions only."""
     owner_column = {
         AwardOwner.ROUND: Award.round_id, AwardOwner.SERIES: Award.series_id, AwardOwner.EMULATION: Award.period,
-    }.get(AwardOwner(owner_kind))
+    }.get(owner_kind)  # type: ignore[call-overload]
     if owner_column is None:
         return {}
     rows = db.session.execute(
@@ -553,3 +551,32 @@ def published_awards() -> Select[tuple[Award]]:
         Award.published_at.desc(), Award.id.desc()
     )
 
+
+
+@dataclass
+class PrizeGroup:
+    tier: PrizeTier
+    winners: list[Winner]
+
+
+def prize_groups(award: Award) -> list[PrizeGroup]:
+    """The approved winners by prize, in the order of the decision (STT)."""
+    groups: dict[int, PrizeGroup] = {}
+    for winner in award.winners:
+        groups.setdefault(winner.tier_id, PrizeGroup(winner.tier, [])).winners.append(winner)
+    order = tier_order(award)
+    return sorted(groups.values(), key=lambda g: order.get(g.tier.id, len(order)))
+
+
+def prizes_of(user: User, award: Award) -> list[str]:
+    """What the user sees on the results page about themselves: their own prizes and their team's."""
+    team_ids = set(db.session.scalars(
+        select(Membership.team_id).where(Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE)
+    ))
+    found = []
+    for winner in award.winners:
+        if winner.tier.audience == Audience.INDIVIDUAL and winner.user_id == user.id:
+            found.append(_("Bạn đoạt %(prize)s.", prize=winner.tier.label))
+        elif winner.tier.audience == Audience.TEAM and winner.team_id in team_ids:
+            found.append(_("Tổ của bạn (%(team)s) đoạt %(prize)s.", team=winner.name, prize=winner.tier.label))
+    return found
