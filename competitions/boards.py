@@ -114,6 +114,13 @@ def _person(round_: Round, row: object) -> tuple[Entry, Detail]:
     return entry, detail
 
 
+def _with_prizes(name: BoardName, rows: Iterable[tuple[Entry, Detail]]) -> list[tuple[Entry, Detail]]:
+    """The rows with the prizes of the round's or season's published decision marked."""
+    from competitions.prizes.workflow import marked  # prizes build on the results these boards show
+
+    return marked(name.owner, name.owner_id, {"people": "p", "teams": "t"}.get(name.kind, "u"), rows)
+
+
 # --- the aggregate throttle -----------------------------------------------------------------------
 
 
@@ -237,6 +244,9 @@ class CompetitionBoards(BoardSource):
     def compute(self, board: str) -> Iterable[tuple[Entry, Detail]]:
         name = BoardName.parse(board)
         assert name is not None
+        return _with_prizes(name, self._rows(name))
+
+    def _rows(self, name: BoardName) -> Iterable[tuple[Entry, Detail]]:
         if name.owner == "series":
             return self._compute_series(name)
         round_ = self._round(name)
@@ -350,6 +360,8 @@ class CompetitionBoards(BoardSource):
             for unit_id in results.path_ids(row.unit_path):
                 if f"{base}:u{unit_id}" in filtered:
                     rows.setdefault(f"{base}:u{unit_id}", []).append(placed)
+        name = BoardName.parse(base)
+        assert name is not None
         for board, placed in rows.items():
-            service.put(board, placed)
+            service.put(board, _with_prizes(name, placed))
         return sorted(rows)

@@ -119,21 +119,28 @@ def _has_districts() -> bool:
 # --- rows --------------------------------------------------------------------------------------------
 
 
-def team_rows(scores: Iterable[TeamScore]) -> list[tuple[Entry, Detail]]:
-    """Scores as board rows: the points, then the team id (scoring's order), so one row can be set alone."""
-    return [
+def team_rows(scores: Iterable[TeamScore], period: Period) -> list[tuple[Entry, Detail]]:
+    """Scores as board rows: the points, then the team id (scoring's order), so one row can be set
+    alone; the prizes of the period's published decisions marked."""
+    return _with_prizes(period, "t", [
         (Entry(str(s.team_id), s.points, (s.team_id,)),
          Detail(s.team_name, s.unit_name, format_points(s.points), band_label(s.band)))
         for s in scores
-    ]
+    ])
 
 
-def unit_rows(scores: Iterable[UnitScore]) -> list[tuple[Entry, Detail]]:
-    return [
+def unit_rows(scores: Iterable[UnitScore], period: Period) -> list[tuple[Entry, Detail]]:
+    return _with_prizes(period, "u", [
         (Entry(str(u.unit_id), u.points, (u.unit_id,)),
          Detail(u.name, _("%(n)d tổ", n=u.teams), format_points(u.points), str(u.members)))
         for u in scores
-    ]
+    ])
+
+
+def _with_prizes(period: Period, prefix: str, rows: list[tuple[Entry, Detail]]) -> list[tuple[Entry, Detail]]:
+    from competitions.prizes.workflow import marked  # prizes build on these standings
+
+    return marked("emulation", period.key, prefix, rows)
 
 
 class EmulationBoards(BoardSource):
@@ -194,8 +201,8 @@ class EmulationBoards(BoardSource):
         assert name is not None
         if name.kind == "teams":
             unit = db.session.get(Unit, name.unit_id) if name.unit_id is not None else None
-            return team_rows(team_scores(name.period, unit))
-        return unit_rows(unit_scores(name.period, None, _LEVEL_OF_BOARD[name.kind]))
+            return team_rows(team_scores(name.period, unit), name.period)
+        return unit_rows(unit_scores(name.period, None, _LEVEL_OF_BOARD[name.kind]), name.period)
 
     def member_of(self, board: str, user: User) -> str | None:
         name = BoardName.parse(board)
@@ -231,10 +238,11 @@ class EmulationBoards(BoardSource):
         scores = team_scores(name.period)
         for board in built:
             kind = board.split(":")[2]
-            service.publish(board, team_rows(scores) if kind == "teams" else unit_rows(
-                unit_scores(name.period, None, _LEVEL_OF_BOARD[kind], scores=scores)))
+            service.publish(board, team_rows(scores, name.period) if kind == "teams" else unit_rows(
+                unit_scores(name.period, None, _LEVEL_OF_BOARD[kind], scores=scores), name.period))
         for unit_id, path in filtered.items():
-            service.publish(f"{group}:teams:u{unit_id}", team_rows(s for s in scores if s.unit_path.startswith(path)))
+            inside = [s for s in scores if s.unit_path.startswith(path)]
+            service.publish(f"{group}:teams:u{unit_id}", team_rows(inside, name.period))
         return built + [f"{group}:teams:u{unit_id}" for unit_id in filtered]
 
     def _place_teams(self, period: Period, group: str, team_ids: set[int], built: list[str],
@@ -242,7 +250,7 @@ class EmulationBoards(BoardSource):
         rows: dict[str, list[tuple[Entry, Detail]]] = {}
         areas: dict[str, set[int]] = {"communes": set(), "districts": set()}
         for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids))):
-            placed = team_rows([team_score(team, period)])
+            placed = team_rows([team_score(team, period)], period)
             if f"{group}:teams" in built:
                 rows.setdefault(f"{group}:teams", []).extend(placed)
             for unit_id in results.path_ids(team.unit.path):
@@ -256,7 +264,7 @@ class EmulationBoards(BoardSource):
             for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
                 score = unit_score(period, unit, _LEVEL_OF_BOARD[kind])
                 if score is not None:
-                    rows.setdefault(f"{group}:{kind}", []).extend(unit_rows([score]))
+                    rows.setdefault(f"{group}:{kind}", []).extend(unit_rows([score], period))
         for board, placed in rows.items():
             service.put(board, placed)
         return sorted(rows)

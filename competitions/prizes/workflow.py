@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -50,6 +50,8 @@ from core.db_types import utcnow
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
 from core.teams.models import Membership, MembershipStatus, TeamRole
+from leaderboard.sources import Detail
+from leaderboard.store import Entry
 
 MAX_REASON = 1000
 
@@ -580,3 +582,19 @@ def prizes_of(user: User, award: Award) -> list[str]:
         elif winner.tier.audience == Audience.TEAM and winner.team_id in team_ids:
             found.append(_("Tổ của bạn (%(team)s) đoạt %(prize)s.", team=winner.name, prize=winner.tier.label))
     return found
+
+
+def marked(owner_kind: str, owner_id: int | str, prefix: str,
+           rows: Iterable[tuple[Entry, Detail]]) -> list[tuple[Entry, Detail]]:
+    """Board rows with the prize each member won in a published decision put before its second
+    line ("🏆 Giải Nhất · Tổ …"). ``prefix``: what the board's members are ("p" people, "t" teams,
+    "u" units)."""
+    rows = list(rows)
+    labels = prize_labels(owner_kind, owner_id) if rows else {}
+    if not labels:
+        return rows
+    return [
+        (entry, replace(detail, sub=f"🏆 {labels[prefix + entry.member]} · {detail.sub}"))
+        if prefix + entry.member in labels else (entry, detail)
+        for entry, detail in rows
+    ]

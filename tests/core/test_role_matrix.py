@@ -17,6 +17,7 @@ from competitions.emulation.models import ActivityKind, BadgeRule, Scheme
 from competitions.live import contests
 from competitions.live.contests import ContestInput
 from competitions.models import Entry, Round, Series
+from competitions.prizes.models import Award, AwardOwner, AwardStatus, PrizeTier, Winner
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
 from core.extensions import db
@@ -161,6 +162,25 @@ MATRIX: dict[str, frozenset[str]] = {
     "emulation_exports.downloads": STAFF,
     "emulation_exports.commune_report": STAFF_IN_SCOPE,
     "emulation_exports.compiled_report": frozenset({ORGANISER, ADMIN}),
+    # prizes: the world's award is the closed round's, published, won by MEMBER
+    "awards.list_awards": STAFF,
+    "awards.new_award": STAFF,
+    "awards.edit_award": STAFF_IN_SCOPE,
+    "award_review.review": STAFF_IN_SCOPE,
+    "award_review.exclude": STAFF_IN_SCOPE,
+    "award_review.withdraw": STAFF_IN_SCOPE,
+    "award_review.settle_tie": STAFF_IN_SCOPE,
+    "award_review.approve": frozenset({ADMIN}),
+    "award_review.reopen": frozenset({ADMIN}),
+    "award_review.publish": STAFF_IN_SCOPE,
+    "award_outputs.outputs": STAFF_IN_SCOPE,
+    "award_outputs.all_certificates": STAFF_IN_SCOPE,
+    "award_outputs.certificates_zip": STAFF_IN_SCOPE,
+    "award_outputs.winners_list": STAFF_IN_SCOPE,
+    "award_outputs.certificate": STAFF_IN_SCOPE | {MEMBER},  # the winner's own, once published
+    "prize_results.index": EVERYONE,
+    "prize_results.page": EVERYONE,
+    "prize_results.notifications_page": SIGNED_IN,
 }
 
 
@@ -190,6 +210,7 @@ def world(make) -> World:
     question = bank.create_question(_question_input(), author)
     round_, attempt = _closed_round(tree, member.user)
     contest = contests.create_contest(ContestInput("Thi trực tiếp thử", draw=[DrawRule(2)]), users[OFFICER])
+    award, winner = _published_award(round_, member.user)
     vneid = db.session.scalar(select(ActivityKind.id).where(ActivityKind.code == "vneid"))
     report = reports.file_report(team, reports.fileable_months()[0], {vneid: 5}, leader.user)
     params = {
@@ -201,9 +222,23 @@ def world(make) -> World:
         "name": "ab/ab000000000000000000000000000000.jpg",
         "scheme_id": db.session.scalar(select(Scheme.id).where(Scheme.version == 1)),
         "rule_id": db.session.scalar(select(BadgeRule.id)), "commune_id": tree.commune.id,
-        "area_id": tree.province.id, "month": "2025-03",
+        "area_id": tree.province.id, "month": "2025-03", "award_id": award.id, "winner_id": winner.id,
     }
     return World(users, params)
+
+
+def _published_award(round_: Round, winner: object) -> tuple[Award, Winner]:
+    """The round's prizes, decided and published: ``winner`` won the only one."""
+    tier = PrizeTier(audience="individual", label="Giải Nhất", count=1, position=0)
+    award = Award(title="Giải thưởng thử", owner=AwardOwner.ROUND, round_id=round_.id,
+                  scope_unit_id=round_.scope_unit_id, status=AwardStatus.PUBLISHED, tiers=[tier])
+    db.session.add(award)
+    db.session.flush()
+    won = Winner(award_id=award.id, tier_id=tier.id, position=1, subject=f"p{winner.id}", user_id=winner.id,
+                 name=winner.full_name, rank=1)
+    db.session.add(won)
+    db.session.flush()
+    return award, won
 
 
 def _closed_round(tree, player):  # noqa: ANN001, ANN202 - test helper

@@ -21,7 +21,7 @@ from competitions.prizes.proposal import LineStatus, propose
 from core.accounts.models import User
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
-from leaderboard import changes
+from leaderboard import changes, service
 from tests.competitions.prizes.worlds_workflow import AFTER, BEFORE, World, build
 from tests.conftest import PG_URL
 from tests.factories import Factory
@@ -291,6 +291,25 @@ def test_reopening_a_draft_is_refused(plain: World):
 
 
 # --- publishing ----------------------------------------------------------------------------------
+
+
+def test_published_winners_are_marked_on_the_round_boards(w: World):
+    """The round's people, teams and communes boards put the prize before the winners' second line."""
+    approved(w)
+    people, teams, communes = (f"{w.round.context}:{kind}" for kind in ("people", "teams", "communes"))
+
+    def subs(board: str) -> dict[str, str]:
+        service.rebuild(board)
+        return {row["member"]: row["sub"] for row in service.view(board, 100).top}
+
+    assert not any("🏆" in sub for sub in subs(people).values())  # approved is not yet published
+    workflow.publish(w.award, w.officer)
+    marked = subs(people)
+    assert marked[str(w.people["An"].id)].startswith("🏆 Giải Nhất · ")
+    assert marked[str(w.people["Cường"].id)].startswith("🏆 Giải Nhì · ")
+    assert [m for m, sub in marked.items() if "🏆" in sub] == [str(w.people["An"].id), str(w.people["Cường"].id)]
+    assert subs(teams)[str(w.team.id)].startswith("🏆 Giải tổ xuất sắc · ")
+    assert subs(communes)[str(w.tree.commune.id)].startswith("🏆 Giải tập thể · ")
 
 
 def test_publishing_needs_an_approved_decision(plain: World):
