@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from competitions.live.views import bp as live_bp
     from competitions.play_demo import DEMO_ATTEMPTS
     from competitions.play_views import api_bp, play_bp
+    from competitions.prizes.demo import DEMO_PRIZES
     from competitions.result_views import results_bp
     from competitions.views import bp as rounds_bp
     from core.demo import register_part
@@ -40,3 +41,4 @@ def init_app(app: Flask) -> None:
     register_part(DEMO_ATTEMPTS)  # after the rounds part: it plays the demo's rounds
     register_part(DEMO_LIVE)  # a launched live contest, ready to host
     register_part(DEMO_EMULATION)  # after the attempts: badges are evaluated over the demo's rounds
+    register_part(DEMO_PRIZES)  # a closed round's prizes, decided and published

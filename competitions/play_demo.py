@@ -1,9 +1,10 @@
 """Demo attempts: demo members take the demo's rounds through competitions.play, with the clock set
 inside each round's window, so that results pages and leaderboards have something to show.
 
-About 60 submitted attempts in the most recent closed round and about 20 in the open one, if the
-demo has such rounds. The showcase team stays out of the open round: its demo accounts are the
-ones a visitor signs in with to try the quiz themselves.
+About 60 submitted attempts in the most recent closed round, about 20 in the open one and about
+45 in the closed round before (whose prizes the demo awards), if the demo has such rounds. The
+showcase team stays out of the open round: its demo accounts are the ones a visitor signs in with
+to try the quiz themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.teams.models import Membership, MembershipStatus, Team
 
 CLOSED_ROUND_ATTEMPTS = 60
 OPEN_ROUND_ATTEMPTS = 20
+EARLIER_ROUND_ATTEMPTS = 45
 
 
 def _present() -> bool:
@@ -87,9 +89,9 @@ def _simulate(round_: Round, target: int, end: datetime, rng: random.Random, wit
 
 def _build(rng: random.Random) -> None:
     now = utcnow()
-    closed = db.session.scalars(
-        _published().where(Round.closes_at <= now).order_by(Round.closes_at.desc()).limit(1)
-    ).first()
+    closed, *earlier = db.session.scalars(
+        _published().where(Round.closes_at <= now).order_by(Round.closes_at.desc()).limit(2)
+    ).all() or [None]
     running = db.session.scalars(
         _published().where(Round.opens_at <= now, Round.closes_at > now).order_by(Round.opens_at.desc()).limit(1)
     ).first()
@@ -97,6 +99,8 @@ def _build(rng: random.Random) -> None:
         _simulate(closed, CLOSED_ROUND_ATTEMPTS, closed.closes_at, rng, without_showcase=False)
     if running is not None:
         _simulate(running, OPEN_ROUND_ATTEMPTS, now, rng, without_showcase=True)
+    for round_ in earlier:  # after the others: their random draws stay what they were
+        _simulate(round_, EARLIER_ROUND_ATTEMPTS, round_.closes_at, rng, without_showcase=False)
     db.session.flush()
 
 

@@ -123,17 +123,18 @@ def _build(rng: random.Random) -> None:
                                    now=filed + timedelta(days=1))
         reports.verify(report, reviewer, now=min(filed + timedelta(days=2), now - timedelta(hours=1)))
         # this month: an entry so far for most teams; the showcase team's waits for the officer
-        if n % 4 == 3:
-            continue
         start = max(local_midnight(this_month.first_day), now - timedelta(days=25))
-        entry = _file(team, leader, reviewer, this_month, kinds, rng.uniform(0.3, 0.8),
-                      min(start + timedelta(days=rng.randint(1, 20)), now - timedelta(hours=3)), rng)
+        if n % 4 == 3 or now - start < timedelta(hours=2):  # (no time yet on a month's first hours)
+            continue
+        at = start + (now - start) * rng.uniform(0.1, 0.8)
+        entry = _file(team, leader, reviewer, this_month, kinds, rng.uniform(0.3, 0.8), at, rng)
         if not showcase:
-            reports.verify(entry, reviewer, now=min(entry.filed_at + timedelta(days=1), now - timedelta(hours=1)))
+            reports.verify(entry, reviewer, now=at + (now - at) / 2)
     showcase_team = next((t for t in teams if t.unit.name == SHOWCASE_HAMLET), None)
     if showcase_team is not None:  # an implausible figure waiting in the officer's queue
+        at = max(now - timedelta(hours=1), local_midnight(this_month.first_day))
         reports.file_report(showcase_team, this_month, {kinds["vneid"].id: 5000}, _leader(showcase_team),
-                            note="Nhập nhầm số liệu?", now=now - timedelta(hours=1))
+                            note="Nhập nhầm số liệu?", now=at)
     badges.evaluate_all()
 
 

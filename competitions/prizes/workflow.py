@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from flask import url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, select, update
@@ -355,7 +355,8 @@ def reopen(award: Award, actor: User, reason: str, seen_version: int | None = No
 
 
 def public_link(award: Award) -> str:
-    return url_for("prize_results.page", award_id=award.id, _external=False)
+    """The public page's path; built from the URL map, so it also works outside a request (the demo)."""
+    return current_app.url_map.bind("").build("prize_results.page", {"award_id": award.id})
 
 
 def _recipients(winners: Sequence[Winner]) -> list[tuple[Winner, list[int]]]:
