@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask_sqlalchemy.session import Session
 from PIL import Image
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import make_url
 
 from competitions.emulation import reports, tallies
 from competitions.emulation.models import ActivityKind, ActivityReport, ReportEvent, ReportStatus
@@ -28,8 +26,8 @@ from core.extensions import db
 from core.teams import service as teams
 from core.teams.models import TeamRole
 from tests.competitions.emulation.worlds import JPEG, PNG, WEBP, World, build_world, count_reports, files_in, upload
-from tests.conftest import PG_URL
 from tests.factories import Factory
+from tests.race import race_database
 
 # 10:00 on 10 November 2026 in Vietnam; October's report is due by the end of 20 November (local)
 NOW = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
@@ -519,50 +517,10 @@ def test_months_offered_and_the_default(app: Flask):
 # --- two officers at once, on two real connections -----------------------------------------------
 
 
-class _EngineSession(Session):
-    def get_bind(self, *args: object, **kwargs: object) -> sa.Engine:  # type: ignore[override]
-        return self.bind  # type: ignore[return-value]
-
-
-def _copy_seed_rows(source: sa.Engine, target: sa.Engine) -> None:
-    """The rows the migrations insert (roles, the activity catalogue, the scheme, badge rules, ...):
-    the test database holds nothing else outside a test's rolled-back transaction."""
-    with source.connect() as reading, target.begin() as writing:
-        for table in db.metadata.sorted_tables:
-            rows = reading.execute(table.select()).mappings().all()
-            if not rows:
-                continue
-            writing.execute(table.insert(), [dict(row) for row in rows])
-            if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
-                writing.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                        f"(SELECT max(id) FROM {table.name}))"))
-
-
 @pytest.fixture
 def race_engine(app: Flask) -> Iterator[sa.Engine]:
-    """A PostgreSQL database of this module's own holding committed rows, and ``db.session`` bound to
-    it: each thread (own app context) gets its own session and connection, as two requests would."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("two concurrent transactions need PostgreSQL's row locks")
-    name = f"{make_url(PG_URL).database}_reports_race"
-    admin = sa.create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine = sa.create_engine(make_url(PG_URL).set(database=name))
-    db.metadata.create_all(engine)
-    _copy_seed_rows(db.engine, engine)
-    original = db.session
-    db.session = db._make_scoped_session({"bind": engine, "class_": _EngineSession})
-    try:
+    with race_database("reports_race") as engine:
         yield engine
-    finally:
-        db.session.remove()
-        db.session = original
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def _race_world(app: Flask) -> tuple[int, int, int, int]:
