@@ -16,6 +16,14 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", bare).strip().lower()
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """ASCII words joined by hyphens, for file names: "Nguyễn Văn An" → "nguyen-van-an"."""
+    return _NOT_SLUG.sub("-", fold(text)).strip("-")
+
+
 def clean(text: str | None) -> str:
     """Trimmed, NFC-normalised text with inner runs of white space folded to one space."""
     if text is None:

@@ -4,7 +4,6 @@ district). Who may download what is decided by competitions.emulation.monthly_re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -23,15 +22,11 @@ from core.errors import ValidationError
 from core.extensions import db
 from core.org.models import Unit, UnitKind
 from core.org.scope import unit_scope_clause
-from core.text import fold
+from core.text import fold, slug
 from core.timeutil import to_local
 
 bp = Blueprint("emulation_exports", __name__, url_prefix="/emulation/exports")
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
-
-def _slug(name: str) -> str:
-    return _NOT_SLUG.sub("-", fold(name)).strip("-")
 
 
 def _default_month() -> Period:
@@ -91,4 +86,4 @@ def _unit_month(unit_id: int, month: str, allowed: Callable[[User, Unit], bool])
 
 
 def _download(data: bytes, name: str, unit: Unit, period: Period) -> Response:
-    return xlsx_download(data, f"{name}-{period.key}-{_slug(unit.name)}.xlsx")
+    return xlsx_download(data, f"{name}-{period.key}-{slug(unit.name)}.xlsx")

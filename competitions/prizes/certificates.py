@@ -40,7 +40,7 @@ from core.errors import NotFound, ValidationError
 from core.extensions import db
 from core.org.models import Unit
 from core.teams.models import Membership, MembershipStatus, TeamRole
-from core.text import clean, fold
+from core.text import clean, slug
 from core.timeutil import to_local
 
 DOCUMENT_LOCALE = "vi"
@@ -48,7 +48,6 @@ FONT = "BeVietnamPro"
 _FONT_FILES = {"": "Regular", "B": "Bold", "I": "Italic", "BI": "BoldItalic"}
 OUTPUT_STATUSES = (AwardStatus.APPROVED, AwardStatus.PUBLISHED)  # a decision exists
 _PROVINCE_PREFIXES = re.compile(r"^(tỉnh|thành phố|tp\.?)\s+", re.IGNORECASE)
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 # colours (RGB) and the page (A4 landscape, millimetres)
 _RED, _BLUE, _GOLD, _INK = (170, 20, 20), (20, 45, 120), (196, 152, 52), (25, 25, 25)
@@ -192,10 +191,6 @@ def winner_of(award: Award, winner_id: int) -> Winner:
         raise NotFound(_("Không tìm thấy người đạt giải này."))
     return winner
 
-
-def slug(text: str) -> str:
-    """ASCII words joined by hyphens, for file names: "Nguyễn Văn An" → "nguyen-van-an"."""
-    return _NOT_SLUG.sub("-", fold(text)).strip("-")
 
 
 def certificate_filename(winner: Winner) -> str:

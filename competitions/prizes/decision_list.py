@@ -23,9 +23,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from competitions.emulation.monthly_reports import roman
-from competitions.prizes.certificates import DOCUMENT_LOCALE, Signing, ordered_winners, slug
+from competitions.prizes.certificates import DOCUMENT_LOCALE, Signing, ordered_winners
 from competitions.prizes.models import Audience, Award, PrizeTier, Winner
-from core.text import clean
+from core.text import clean, slug
 
 _FONT = "Times New Roman"  # the font of Vietnamese administrative documents (Decree 30/2020)
 _THIN = Side(style="thin", color="000000")
