@@ -65,6 +65,7 @@ from serving import (  # noqa: E402
     start_servers,
     stop_servers,
 )
+from sio import ProtocolError  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_boards")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -255,10 +256,6 @@ def feeder_main(conn: Connection, round_id: int, members: list[tuple[int, int, i
 
 
 # --- the watchers -----------------------------------------------------------------------------------
-
-
-class ProtocolError(Exception):
-    pass
 
 
 def _number(text: str, key: str) -> int:

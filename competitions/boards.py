@@ -10,6 +10,7 @@ Board names:
   series:<id>:teams              teams, by the sum of their team scores
 The order is the one of competitions.results (the pages and exports), encoded for the rank store:
 the score first, then the round's tie-breaks as whole numbers, smaller first, then the id.
+Rows of members who won a prize in a published decision show it (competitions.prizes.workflow.marked).
 """
 
 from __future__ import annotations
@@ -150,7 +151,8 @@ def _now() -> datetime:
 
 
 class CompetitionBoards(BoardSource):
-    """Boards of rounds and series, computed by competitions.results."""
+    """Boards of rounds and series, computed by competitions.results, with the prizes of the
+    round's or series' published decision marked (``_with_prizes``)."""
 
     # which boards exist ----------------------------------------------------------------------------
 
@@ -348,20 +350,20 @@ class CompetitionBoards(BoardSource):
         return boards
 
     def _place_people(self, round_: Round, boards: list[str], user_ids: list[int]) -> list[str]:
-        """Set the changed people's rows on the round's board and on the unit boards someone has
-        opened (the others are computed when first opened)."""
+        """Set the changed people's rows (prizes marked) on the round's board and on the unit boards
+        someone has opened (the others are computed when first opened)."""
         if not user_ids:
             return []
         base, filtered = boards[0], set(self._built(boards[1:]))
-        rows: dict[str, list[tuple[Entry, Detail]]] = {base: []}
-        for row in results.counted_of(round_, user_ids):
-            placed = _person(round_, row)
-            rows[base].append(placed)
-            for unit_id in results.path_ids(row.unit_path):
-                if f"{base}:u{unit_id}" in filtered:
-                    rows.setdefault(f"{base}:u{unit_id}", []).append(placed)
         name = BoardName.parse(base)
         assert name is not None
-        for board, placed in rows.items():
-            service.put(board, _with_prizes(name, placed))
+        counted = results.counted_of(round_, user_ids)
+        placed = _with_prizes(name, [_person(round_, row) for row in counted])  # one look-up of prizes
+        rows: dict[str, list[tuple[Entry, Detail]]] = {base: placed}
+        for row, person in zip(counted, placed, strict=True):
+            for unit_id in results.path_ids(row.unit_path):
+                if f"{base}:u{unit_id}" in filtered:
+                    rows.setdefault(f"{base}:u{unit_id}", []).append(person)
+        for board, people in rows.items():
+            service.put(board, people)
         return sorted(rows)

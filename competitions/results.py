@@ -850,24 +850,25 @@ def _question_shares(round_: Round) -> list[QuestionShare]:
 
 
 @dataclass
-class _Sheet:
+class Sheet:
     title: str  # at most 31 characters (Excel)
     headers: list[str]
     rows: list[list[object]]
     formats: dict[int, str] = field(default_factory=dict)  # 1-based column -> Excel number format
+    widest: int = 45  # the widest a column gets, in characters
 
 
 _PERCENT, _POINTS, _SECONDS, _MOMENT = "0.0%", "0.00", "0.000", "dd/mm/yyyy hh:mm:ss"
 
 
-def _workbook(heading: str, sheets: Sequence[_Sheet]) -> bytes:
+def workbook(heading: str, sheets: Sequence[Sheet]) -> bytes:
     """A title row, a bold header row with filters, frozen panes; numbers stay numbers so Excel
     sorts and formats them in the reader's locale."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    book = Workbook()
+    book.remove(book.active)
     fill = PatternFill("solid", fgColor="DDE7F3")
     for spec in sheets:
-        sheet = workbook.create_sheet(spec.title)
+        sheet = book.create_sheet(spec.title)
         sheet.append([heading])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append(spec.headers)
@@ -879,14 +880,14 @@ def _workbook(heading: str, sheets: Sequence[_Sheet]) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
             longest = max((len(str(row[index - 1] or "")) for row in spec.rows[:500]), default=0)
             width = max(10, longest + 2, len(header) // 2 + 2)
-            sheet.column_dimensions[get_column_letter(index)].width = min(45, width)
+            sheet.column_dimensions[get_column_letter(index)].width = min(spec.widest, width)
         for index, number_format in spec.formats.items():
             for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
                 cell.number_format = number_format
         sheet.freeze_panes = "A3"
         sheet.auto_filter.ref = f"A2:{get_column_letter(len(spec.headers))}{max(sheet.max_row, 2)}"
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book.save(buffer)
     return buffer.getvalue()
 
 
@@ -910,8 +911,8 @@ def export_individuals(round_: Round, unit: Unit | None = None) -> bytes:
         row += [s.prediction, s.gap] if predicted else []
         rows.append([*row, s.duration_ms / 1000, _local(s.submitted_at), s.attempts])
     seconds = len(headers) - 2
-    sheet = _Sheet(_("Cá nhân"), headers, rows, {seconds: _SECONDS, seconds + 1: _MOMENT})
-    return _workbook(_heading(_("Kết quả cá nhân"), round_.title, unit), [sheet])
+    sheet = Sheet(_("Cá nhân"), headers, rows, {seconds: _SECONDS, seconds + 1: _MOMENT})
+    return workbook(_heading(_("Kết quả cá nhân"), round_.title, unit), [sheet])
 
 
 def export_teams(round_: Round, unit: Unit | None = None) -> bytes:
@@ -921,8 +922,8 @@ def export_teams(round_: Round, unit: Unit | None = None) -> bytes:
         [t.rank, t.name, t.unit_name, t.members, t.participants, t.participation, t.score]
         for t in team_results(round_, unit)
     ]
-    sheet = _Sheet(_("Tổ CNSCĐ"), headers, rows, {6: _PERCENT, 7: _POINTS})
-    return _workbook(_heading(_("Kết quả tập thể"), round_.title, unit), [sheet])
+    sheet = Sheet(_("Tổ CNSCĐ"), headers, rows, {6: _PERCENT, 7: _POINTS})
+    return workbook(_heading(_("Kết quả tập thể"), round_.title, unit), [sheet])
 
 
 def export_units(round_: Round, unit: Unit | None = None) -> bytes:
@@ -933,12 +934,12 @@ def export_units(round_: Round, unit: Unit | None = None) -> bytes:
          u.participation, u.mean_score]
         for u in unit_results(round_, unit)
     ]
-    sheet = _Sheet(_("Đơn vị"), headers, rows, {7: _PERCENT, 8: _POINTS})
-    return _workbook(_heading(_("Kết quả theo đơn vị"), round_.title, unit), [sheet])
+    sheet = Sheet(_("Đơn vị"), headers, rows, {7: _PERCENT, 8: _POINTS})
+    return workbook(_heading(_("Kết quả theo đơn vị"), round_.title, unit), [sheet])
 
 
 def export_series(series: Series, now: datetime) -> bytes:
-    people = _Sheet(
+    people = Sheet(
         _("Cá nhân"),
         [_("Hạng"), _("Họ và tên"), _("Số điện thoại"), _("Tổ CNSCĐ"), _("Đơn vị"), _("Tổng điểm"),
          _("Số đợt đã thi"), _("Tổng thời gian (giây)")],
@@ -946,11 +947,11 @@ def export_series(series: Series, now: datetime) -> bytes:
           p.duration_ms / 1000] for p in series_people(series, now)],
         {8: _SECONDS},
     )
-    teams = _Sheet(
+    teams = Sheet(
         _("Tổ CNSCĐ"),
         [_("Hạng"), _("Tổ CNSCĐ"), _("Đơn vị"), _("Tổng điểm"), _("Số đợt có người dự thi"),
          _("Tỷ lệ tham gia trung bình")],
         [[t.rank, t.name, t.unit_name, t.total, t.rounds, t.participation] for t in series_teams(series, now)],
         {4: _POINTS, 6: _PERCENT},
     )
-    return _workbook(_heading(_("Bảng xếp hạng cộng dồn"), series.title, None), [people, teams])
+    return workbook(_heading(_("Bảng xếp hạng cộng dồn"), series.title, None), [people, teams])

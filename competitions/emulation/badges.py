@@ -41,11 +41,12 @@ from competitions.emulation.models import (
 )
 from competitions.emulation.periods import Period
 from competitions.models import Entry, PeriodKind, Round, RoundStatus
+from competitions.play import commune_of
 from core.accounts.models import User
 from core.db_types import utcnow
 from core.errors import ValidationError
 from core.extensions import db
-from core.org.models import COMMUNE_LEVEL, Unit
+from core.org.models import Unit
 from core.teams.models import Team
 from quiz.models import Attempt
 
@@ -180,14 +181,6 @@ def _round_occasion(round_: Round) -> str:
 
 
 # --- report rules ----------------------------------------------------------------------------------
-
-
-def commune_of(unit: Unit) -> Unit | None:
-    """The commune-level unit at or above ``unit`` (None for a team outside any commune)."""
-    return db.session.scalar(
-        select(Unit).where(Unit.id.in_(unit.ancestor_ids()), Unit.kind.in_([str(k) for k in COMMUNE_LEVEL]))
-        .order_by(Unit.depth.desc()).limit(1)
-    )
 
 
 def _lock_commune(commune: Unit) -> None:

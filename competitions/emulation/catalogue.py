@@ -7,7 +7,6 @@ name and never changes (badges and exports refer to it).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask_babel import format_decimal
@@ -19,12 +18,11 @@ from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db
-from core.text import clean, fold
+from core.text import clean, fold, slug
 
 MAX_NAME, MAX_UNIT_LABEL, MAX_CODE = 200, 40, 30  # column widths
 MAX_PLAUSIBLE = 100_000  # per active member and month: anything above is a typing slip
 MAX_POSITION = 999
-_NOT_CODE = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -82,7 +80,7 @@ def _validate(data: ActivityInput, editing: ActivityKind | None) -> ActivityInpu
 
 def _new_code(name: str) -> str:
     """``"Hướng dẫn cài VNeID"`` → ``"huong_dan_cai_vneid"``, made unique with a number if need be."""
-    base = _NOT_CODE.sub("_", fold(name)).strip("_")[:MAX_CODE - 4] or "activity"
+    base = slug(name).replace("-", "_")[:MAX_CODE - 4] or "activity"
     taken = set(db.session.scalars(select(ActivityKind.code).where(ActivityKind.code.startswith(base))))
     code, number = base, 2
     while code in taken:

@@ -28,7 +28,6 @@ from core.timeutil import to_local
 bp = Blueprint("emulation_exports", __name__, url_prefix="/emulation/exports")
 
 
-
 def _default_month() -> Period:
     """The month just ended: its report is compiled in the following month, up to the deadline day."""
     return Period.month_of(current_month(utcnow()).first_day - timedelta(days=1))

@@ -84,7 +84,7 @@ class Figures:
         return self.achieved / self.target if self.target else None
 
 
-def _activities(period: Period, used: set[int]) -> list[ActivityKind]:
+def _activities(used: set[int]) -> list[ActivityKind]:
     """The active kinds, and any inactive one that still has a target or an achievement this month."""
     return list(db.session.scalars(
         select(ActivityKind).where(or_(ActivityKind.active.is_(True), ActivityKind.id.in_(used)))
@@ -140,7 +140,7 @@ def commune_report(commune: Unit, period: Period, now: datetime | None = None) -
     scores = scoring.team_scores(period, commune, now=now)
     targets = tallies.team_targets(period, commune)
     achieved = tallies.achieved_by_team(period, commune)
-    activities = _activities(period, {activity for _team, activity in [*targets, *achieved]})
+    activities = _activities({activity for _team, activity in [*targets, *achieved]})
     places = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.path.startswith(commune.path))).all())
     scores = sorted(scores, key=lambda s: (s.unit_id != commune.id, fold(places.get(s.unit_id, "")),
                                            fold(s.team_name), s.team_id))
@@ -199,7 +199,7 @@ def compiled_report(unit: Unit, period: Period, now: datetime | None = None) -> 
     holders = [unit, *districts, *communes]
     targets = tallies.unit_targets(period, [u.id for u in holders])
     achieved = tallies.achieved_by_unit(period, holders)
-    activities = _activities(period, {activity for _unit, activity in [*targets, *achieved]})
+    activities = _activities({activity for _unit, activity in [*targets, *achieved]})
     scheme = scheme_for(period)
     bands = [str(band["name"]) for band in scheme.bands] + [NOT_DONE]
     scores = scoring.team_scores(period, unit, now=now)

@@ -27,16 +27,16 @@ from datetime import datetime
 from competitions.emulation.catalogue import kinds
 from competitions.emulation.models import ActivityKind
 from competitions.emulation.periods import Period
+from competitions.emulation.reports import can_view as can_view_team  # who sees its reports sees its progress
 from competitions.emulation.tallies import achieved_by_team, achieved_by_unit, team_targets, unit_targets
 from competitions.emulation.targets import Holder, holder_parent_id, holders_below, holds_targets, targets_of
+from competitions.emulation.targets import can_view as can_view_unit  # who sees its targets sees its progress
 from core.accounts.models import User
 from core.db_types import utcnow
 from core.errors import PermissionDenied
 from core.org.models import Unit
-from core.org.scope import in_scope
 from core.org.service import subtree, teams_below
 from core.teams.models import Team
-from core.teams.service import active_membership_of, is_staff
 from core.text import fold
 
 Values = dict[int, int]  # activity id -> quantity
@@ -133,18 +133,6 @@ def _by_holder(values: dict[tuple[int, int], int], prefix: str) -> dict[str, Val
 
 
 # --- visibility ------------------------------------------------------------------------------------
-
-
-def can_view_team(user: User, team: Team) -> bool:
-    """The team's own (active) members; staff whose scope holds the team; admin."""
-    if is_staff(user) and in_scope(user, team.unit):
-        return True
-    membership = active_membership_of(user)
-    return membership is not None and membership.team_id == team.id
-
-
-def can_view_unit(user: User, unit: Unit) -> bool:
-    return is_staff(user) and in_scope(user, unit)
 
 
 def require_view_team(user: User, team: Team) -> None:

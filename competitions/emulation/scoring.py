@@ -27,6 +27,7 @@ from competitions.emulation import tallies
 from competitions.emulation.models import ActivityReport, CriterionKind, ReportStatus, Scheme, Target
 from competitions.emulation.periods import Period, current_month
 from competitions.emulation.schemes import NOT_DONE, criterion_label, scheme_for
+from competitions.emulation.tallies import under
 from competitions.live.models import ContestStatus, LiveContest, LivePlayer
 from competitions.models import Round, RoundStatus, TeamScoring
 from core.db_types import utcnow
@@ -176,15 +177,11 @@ class _Measures:
     texts: _Texts = field(default_factory=_Texts.translated)
 
 
-def _under(unit: Unit | None):  # noqa: ANN202 - a SQL clause on Unit.path
-    return Unit.path.startswith(unit.path) if unit is not None else Unit.id.isnot(None)
-
-
 def _teams(unit: Unit | None, team_ids: Sequence[int] | None) -> list[_TeamRow]:
     query = select(Team.id, Team.name, Team.unit_id, Unit.name, Unit.path, Team.created_at).join(
         Unit, Unit.id == Team.unit_id
     )
-    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(Team.active, _under(unit))
+    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(Team.active, under(unit))
     return [_TeamRow(*row) for row in db.session.execute(query)]
 
 
@@ -196,7 +193,7 @@ def _member_counts(unit: Unit | None, team_ids: Sequence[int] | None) -> dict[in
         .where(Membership.status == MembershipStatus.ACTIVE)
         .group_by(Membership.team_id)
     )
-    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(_under(unit))
+    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(under(unit))
     return dict(db.session.execute(query).all())
 
 
@@ -283,7 +280,7 @@ def _reports(period: Period, unit: Unit | None, team_ids: Sequence[int] | None,
         .where(ActivityReport.month.in_(period.month_keys), ActivityReport.status != ReportStatus.REJECTED)
         .group_by(ActivityReport.team_id, ActivityReport.month)
     )
-    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(_under(unit))
+    query = query.where(Team.id.in_(team_ids)) if team_ids is not None else query.where(under(unit))
     filed = {(team_id, month): first for team_id, month, first in db.session.execute(query)}
     deadlines = {m.key: (m.report_deadline(), m.ends_at) for m in period.months}
     counts: dict[int, tuple[int, int]] = {}
@@ -442,7 +439,7 @@ def unit_scores(period: Period, parent: Unit | None, level: str, now: datetime |
     when None) that have teams, ranked by the mean of their teams' points, then id. ``scores``: the
     teams' scores when the caller has them already (every team under ``parent``)."""
     units = db.session.execute(
-        select(Unit.id, Unit.name, Unit.path).where(Unit.kind.in_(LEVEL_KINDS[level]), _under(parent))
+        select(Unit.id, Unit.name, Unit.path).where(Unit.kind.in_(LEVEL_KINDS[level]), under(parent))
     ).all()
     if not units:
         return []
@@ -473,7 +470,7 @@ def _means(units: Iterable[Any], level: str, scores: Iterable[TeamScore]) -> lis
     ]
 
 
-def _first_month(until: Period, now: datetime) -> Period | None:
+def _first_month(until: Period) -> Period | None:
     """The first month with any target, report, round or contest, at most CUMULATIVE_MONTHS back."""
     months: list[Period] = []
     for key in db.session.scalars(select(Target.period).distinct()):
@@ -508,7 +505,7 @@ def cumulative_points(team_ids: list[int], until: Period, now: datetime | None =
     if not team_ids:
         return totals
     now = now or utcnow()
-    first = _first_month(until, now)
+    first = _first_month(until)
     if first is None:
         return totals
     teams = list(db.session.scalars(select(Team).where(Team.id.in_(team_ids))))

@@ -5,9 +5,8 @@ Board names (``<period>`` is a period key: "2026-11", "2026-Q4", "2026"):
   emulation:<period>:teams:u<unit>   the teams of one commune-level unit or district
   emulation:<period>:communes        commune-level units, by the mean points of their teams
   emulation:<period>:districts       districts (where the tree has them), the same way
-Order: the points exactly (the rank store keeps every double), then the ranking's own order
-(team or unit name, then id) as one whole-number tie-break: the boards list exactly what
-competitions.emulation.scoring ranks.
+Order: the points exactly (the rank store keeps every double), then the team or unit id as the
+tie-break (the ranking's own order): the boards list exactly what competitions.emulation.scoring ranks.
 
 The boards are public: they carry team and unit names and points, nothing personal, and are shown
 on projectors in commune halls to people who are not signed in. A board exists for periods from

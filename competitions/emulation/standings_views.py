@@ -34,8 +34,9 @@ TABS = ("teams", "communes", "districts")
 
 def period_choices(shown: Period) -> list[Period]:
     """The targets pages' choices up to the current month (a future period has no standings yet)."""
-    this_month = current_month(utcnow())
-    return [p for p in targets.period_choices(utcnow(), shown) if p.months[0] <= this_month]
+    now = utcnow()
+    this_month = current_month(now)
+    return [p for p in targets.period_choices(now, shown) if p.months[0] <= this_month]
 
 
 def can_view_team(user: User, team: Team) -> bool:

@@ -4,6 +4,7 @@ in a period, one grouped query each (a province has tens of thousands of teams).
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from competitions.emulation.models import ActivityReport, ReportLine, ReportStatus, Target
 from competitions.emulation.periods import Period
@@ -14,7 +15,8 @@ from core.teams.models import Team
 Key = tuple[int, int]  # (team or unit id, activity kind id)
 
 
-def _under(unit: Unit | None):  # noqa: ANN202 - a SQL clause on Unit.path
+def under(unit: Unit | None) -> ColumnElement[bool]:
+    """``unit`` and everything below it as a clause on Unit.path (everything when None)."""
     return Unit.path.startswith(unit.path) if unit is not None else Unit.id.isnot(None)
 
 
@@ -27,7 +29,7 @@ def achieved_by_team(period: Period, unit: Unit | None = None) -> dict[Key, int]
         .join(Team, Team.id == ActivityReport.team_id)
         .join(Unit, Unit.id == Team.unit_id)
         .where(ActivityReport.month.in_(period.month_keys), ActivityReport.status == ReportStatus.VERIFIED,
-               _under(unit))
+               under(unit))
         .group_by(ActivityReport.team_id, ReportLine.activity_id)
     )
     return {(team_id, activity_id): int(total) for team_id, activity_id, total in rows}
@@ -63,7 +65,7 @@ def team_targets(period: Period, unit: Unit | None = None) -> dict[Key, int]:
         select(Target.team_id, Target.activity_id, Target.quantity)
         .join(Team, Team.id == Target.team_id)
         .join(Unit, Unit.id == Team.unit_id)
-        .where(Target.period == period.key, _under(unit))
+        .where(Target.period == period.key, under(unit))
     )
     return {(team_id, activity_id): quantity for team_id, activity_id, quantity in rows}
 

@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from competitions.emulation.catalogue import kinds
 from competitions.emulation.models import ActivityKind
 from competitions.emulation.periods import Period
 from competitions.emulation.targets import (
@@ -104,7 +105,7 @@ def read_targets_file(filename: str, stream: IO[bytes]) -> Table:
     """The rows of a targets file; ValidationError (field "file") for a file that cannot be read or
     has a column that is not an activity kind of the catalogue."""
     data = stream.read()
-    activities = list(db.session.scalars(select(ActivityKind).order_by(ActivityKind.position)))
+    activities = kinds(active_only=False)
     columns = target_columns(activities)
     table = read_table(filename, io.BytesIO(data), columns, {"code"}, current_app.config["IMPORT_MAX_ROWS"])
     known = {header_key(alias) for aliases in columns.values() for alias in aliases}
@@ -186,7 +187,7 @@ def import_targets(
     if not can_split(actor, unit):
         raise PermissionDenied
     holders = holders_below(unit)
-    activities = list(db.session.scalars(select(ActivityKind).order_by(ActivityKind.position)))
+    activities = kinds(active_only=False)
     present = [a for a in activities if activity_key(a) in headers]
     columns = {key: ((headers[key], *names) if key in headers else names)
                for key, names in target_columns(activities).items()}

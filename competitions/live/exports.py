@@ -6,16 +6,13 @@ joined first; a team's score is the mean of its players' scores (competitions.li
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from competitions import results
 from competitions.live import contests, scoring
 from competitions.live.models import ContestMode, LiveAnswer, LiveContest, LivePlayer
 from core.extensions import db
@@ -111,48 +108,26 @@ def question_results(contest: LiveContest) -> list[QuestionResult]:
 # --- Excel ---------------------------------------------------------------------------------------------
 
 
-def _sheet(workbook: Workbook, title: str, heading: str, headers: list[str], rows: list[list[object]],
-           formats: dict[int, str] | None = None) -> None:
-    """A title row, a bold header row with filters, frozen panes; numbers stay numbers."""
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append([heading])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    fill = PatternFill("solid", fgColor="DDE7F3")
-    for index, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=2, column=index)
-        cell.font, cell.fill = Font(bold=True), fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        longest = max((len(str(row[index - 1] or "")) for row in rows[:500]), default=0)
-        sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, longest + 2, len(header) // 2 + 2))
-    for index, number_format in (formats or {}).items():
-        for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
-            cell.number_format = number_format
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(headers))}{max(sheet.max_row, 2)}"
-
-
 def workbook(contest: LiveContest) -> bytes:
     """Players (and teams in team mode) ranked, and each question's answers: one sheet each."""
-    book = Workbook()
-    book.remove(book.active)
-    heading = f"{_('Kết quả thi trực tiếp')} — {contest.title}"
     guest = _("Khách")
-    _sheet(book, _("Người chơi"), heading,
-           [_("Hạng"), _("Biệt danh"), _("Họ và tên"), _("Tổ CNSCĐ"), _("Điểm"), _("Số câu đúng"),
-            _("Số câu đã trả lời")],
-           [[p.rank, p.nickname, p.full_name or guest, p.team or "", p.score, p.correct, p.answered]
-            for p in player_results(contest)])
+    sheets = [results.Sheet(
+        _("Người chơi"),
+        [_("Hạng"), _("Biệt danh"), _("Họ và tên"), _("Tổ CNSCĐ"), _("Điểm"), _("Số câu đúng"), _("Số câu đã trả lời")],
+        [[p.rank, p.nickname, p.full_name or guest, p.team or "", p.score, p.correct, p.answered]
+         for p in player_results(contest)],
+        widest=60,
+    )]
     if contest.mode == ContestMode.TEAM:
-        _sheet(book, _("Tổ CNSCĐ"), heading, [_("Hạng"), _("Tổ CNSCĐ"), _("Số người chơi"), _("Điểm tổ")],
-               [[t.rank, t.name, t.players, t.score] for t in team_results(contest)], {4: "0.0"})
-    _sheet(book, _("Câu hỏi"), heading,
-           [_("Câu"), _("Nội dung"), _("Đáp án đúng"), _("Số người trả lời"), _("Số người trả lời đúng"),
-            _("Tỷ lệ đúng")],
-           [[q.number, q.text, q.answer, q.answered, q.correct, q.rate] for q in question_results(contest)],
-           {6: "0.0%"})
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        sheets.append(results.Sheet(
+            _("Tổ CNSCĐ"), [_("Hạng"), _("Tổ CNSCĐ"), _("Số người chơi"), _("Điểm tổ")],
+            [[t.rank, t.name, t.players, t.score] for t in team_results(contest)], {4: "0.0"}, widest=60,
+        ))
+    sheets.append(results.Sheet(
+        _("Câu hỏi"),
+        [_("Câu"), _("Nội dung"), _("Đáp án đúng"), _("Số người trả lời"), _("Số người trả lời đúng"),
+         _("Tỷ lệ đúng")],
+        [[q.number, q.text, q.answer, q.answered, q.correct, q.rate] for q in question_results(contest)],
+        {6: "0.0%"}, widest=60,
+    ))
+    return results.workbook(f"{_('Kết quả thi trực tiếp')} — {contest.title}", sheets)

@@ -192,7 +192,6 @@ def winner_of(award: Award, winner_id: int) -> Winner:
     return winner
 
 
-
 def certificate_filename(winner: Winner) -> str:
     """``giay-chung-nhan-01-nguyen-van-an.pdf``: ASCII, in the decision's order."""
     return f"giay-chung-nhan-{winner.position:02d}-{slug(winner.name) or winner.id}.pdf"

@@ -18,10 +18,9 @@ from competitions.emulation.schemes import NOT_DONE, band_label
 from competitions.models import Round, RoundStatus, Series
 from competitions.prizes.models import Audience, Award, AwardOwner, AwardStatus, PrizeTier, SeriesRule, Winner
 from core.accounts.models import User
-from core.accounts.roles import RoleCode
+from core.accounts.permissions import STAFF
 from core.extensions import db
 
-STAFF_ROLES = (RoleCode.ADMIN, RoleCode.ORGANISER, RoleCode.OFFICER)
 DECIDED = (AwardStatus.APPROVED, AwardStatus.PUBLISHED)  # a Winner row of these statuses is a prize won
 
 
@@ -47,7 +46,7 @@ def staff_among(award: Award, user_ids: Collection[int]) -> set[int]:
     if not award.exclude_staff or not user_ids:
         return set()
     # All staff accounts (hundreds), not an IN list of every participant (tens of thousands).
-    staff = set(db.session.scalars(select(User.id).where(User.role_code.in_([str(r) for r in STAFF_ROLES]))))
+    staff = set(db.session.scalars(select(User.id).where(User.role_code.in_([str(r) for r in STAFF]))))
     return (staff | organisers(award)) & set(user_ids)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
 
 from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
@@ -25,12 +24,12 @@ from wtforms import StringField, TextAreaField
 from competitions.prizes import certificates, decision_list, structures
 from competitions.prizes.certificates import Signing
 from competitions.prizes.models import Award, AwardStatus
+from competitions.rounds import local_today
 from core.accounts.permissions import SIGNED_IN, STAFF, access
 from core.db_types import utcnow
 from core.downloads import xlsx_download
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import show_error
-from core.timeutil import to_local
 
 bp = Blueprint("award_outputs", __name__, url_prefix="/awards")
 
@@ -54,14 +53,9 @@ class SigningForm(FlaskForm):
     decision_number = StringField(_l("Số quyết định khen thưởng"))
 
 
-def _today() -> date:
-    return to_local(utcnow()).date()
-
-
 def _managed(award_id: int) -> Award:
     award = certificates.decided_award(award_id)
-    if not structures.can_manage(current_user, award):
-        raise PermissionDenied
+    structures.require_manage(current_user, award)
     return award
 
 
@@ -82,9 +76,9 @@ def _with_signing(award_id: int, build: Callable[[Award, Signing], Response]) ->
     """A staff download printed with the page's settings; bad settings show the page with the error."""
     award = _managed(award_id)
     try:
-        signing = certificates.signing_from(award, request.args, _today())
+        signing = certificates.signing_from(award, request.args, local_today())
     except ValidationError as error:
-        form = _form(award, certificates.default_signing(award, _today()))
+        form = _form(award, certificates.default_signing(award, local_today()))
         show_error(form, error)
         return _page(award, form, 400)
     return build(award, signing)
@@ -100,9 +94,9 @@ def _send(data: bytes, mimetype: str, filename: str, attachment: bool = True) ->
 @access(*STAFF)
 def outputs(award_id: int) -> tuple[str, int]:
     award = _managed(award_id)
-    form = _form(award, certificates.default_signing(award, _today()))
+    form = _form(award, certificates.default_signing(award, local_today()))
     try:
-        certificates.signing_from(award, request.args, _today())
+        certificates.signing_from(award, request.args, local_today())
     except ValidationError as error:
         show_error(form, error)
         return _page(award, form, 400)
@@ -150,6 +144,6 @@ def certificate(award_id: int, winner_id: int) -> Response | tuple[str, int]:
         raise NotFound(_("Không tìm thấy quyết định khen thưởng này."))
     if not certificates.is_own(current_user, winner):
         raise PermissionDenied
-    signing = certificates.default_signing(award, _today())
+    signing = certificates.default_signing(award, local_today())
     return _send(certificates.certificate(award, winner, signing), PDF_MIMETYPE,
                  certificates.certificate_filename(winner), attachment=False)

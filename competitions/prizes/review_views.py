@@ -18,11 +18,10 @@ from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from competitions.prizes import workflow
 from competitions.prizes.models import Award, AwardStatus
 from competitions.prizes.proposal import LineStatus, propose
-from competitions.prizes.structures import can_manage, owner_label
+from competitions.prizes.structures import owner_label, require_manage
 from core.accounts.permissions import STAFF, access
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
-from core.errors import PermissionDenied
 from core.extensions import db
 from core.forms import saved
 
@@ -85,8 +84,7 @@ class ReopenForm(StepForm):
 
 def _award(award_id: int) -> Award:
     award = db.get_or_404(Award, award_id)
-    if not can_manage(current_user, award):
-        raise PermissionDenied
+    require_manage(current_user, award)
     return award
 
 

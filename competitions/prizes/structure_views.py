@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -58,10 +58,8 @@ def vnd(value: int | None) -> str:
 
 
 def review_url(award: Award) -> str:
-    """The review page (built by the workflow's blueprint), or its address while it is not registered."""
-    if "award_review.review" in current_app.view_functions:
-        return url_for("award_review.review", award_id=award.id)
-    return f"/awards/{award.id}/review"
+    """The review page (the workflow's blueprint)."""
+    return url_for("award_review.review", award_id=award.id)
 
 
 def _owner_from_args() -> AwardInput | None:

@@ -43,7 +43,7 @@ from competitions.prizes.models import (
     Winner,
 )
 from competitions.prizes.proposal import Line, LineStatus, Proposal, closed, propose
-from competitions.prizes.structures import AUDIENCE_LABELS, can_manage
+from competitions.prizes.structures import AUDIENCE_LABELS, can_manage, require_manage
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
@@ -104,11 +104,6 @@ def _stale() -> ValidationError:
 def can_decide(user: User, award: Award) -> bool:
     """Approving and reopening are for Department staff (admins) only."""
     return user.role_code == RoleCode.ADMIN and can_manage(user, award)
-
-
-def _require_manage(user: User, award: Award) -> None:
-    if not can_manage(user, award):
-        raise PermissionDenied
 
 
 def _require_decide(user: User, award: Award) -> None:
@@ -193,7 +188,7 @@ def exclude(award: Award, subject: str, reason: str, actor: User, seen_version: 
     """Take a candidate of the proposal out, with the reason (disqualified, a decision); the next in
     line moves up the next time the proposal is made."""
     now = now or utcnow()
-    _require_manage(actor, award)
+    require_manage(actor, award)
     reason = _reason(reason, _("Hãy ghi lý do loại người (tổ, đơn vị) này khỏi danh sách xét giải."))
     with _step(award, seen_version, AwardStatus.DRAFT):
         line = _line(propose(award, now), subject)
@@ -216,7 +211,7 @@ def withdraw_exclusion(award: Award, subject: str, actor: User, reason: str = ""
     """Put an excluded candidate back (a mistake, a complaint upheld); the reason is optional, the
     exclusion stays in the history as withdrawn."""
     now = now or utcnow()
-    _require_manage(actor, award)
+    require_manage(actor, award)
     reason = (reason or "").strip()[:MAX_REASON]
     with _step(award, seen_version, AwardStatus.DRAFT):
         exclusion = next((e for e in award.exclusions if e.subject == subject and e.active), None)
@@ -235,7 +230,7 @@ def settle_tie(award: Award, tier_id: int, decision: str, picked: Sequence[str],
     """Settle a tie the proposal flagged at a prize boundary: one more prize so that everyone tied
     wins ("add"), or the ones who win the places left ("pick", exactly that many, among the tied)."""
     now = now or utcnow()
-    _require_manage(actor, award)
+    require_manage(actor, award)
     if decision not in set(TieChoice):
         raise ValidationError(_("Hãy chọn cách xử lý: thêm giải hoặc chọn người đoạt giải."), field="decision")
     reason = _reason(reason, _("Hãy ghi lý do của quyết định xử lý đồng hạng."))
@@ -400,7 +395,7 @@ def publish(award: Award, actor: User, now: datetime | None = None, seen_version
     """Announce an approved decision: the public results page opens, the winners are told in the app
     and marked on the live boards once the transaction commits."""
     now = now or utcnow()
-    _require_manage(actor, award)
+    require_manage(actor, award)
     if award.status == AwardStatus.DRAFT:
         raise ValidationError(_("Quyết định chưa được phê duyệt nên chưa thể công bố."))
     if award.status == AwardStatus.PUBLISHED:
@@ -553,7 +548,6 @@ def published_awards() -> Select[tuple[Award]]:
     return select(Award).where(Award.status == AwardStatus.PUBLISHED).order_by(
         Award.published_at.desc(), Award.id.desc()
     )
-
 
 
 @dataclass
