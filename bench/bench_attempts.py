@@ -2,9 +2,10 @@
 against servers started as in production (gunicorn + gevent, PostgreSQL, Redis).
 
 Prints sustained complete attempts per second, answer-save latency p50/p95/p99, and the CPU the
-servers and this load generator used (they share the machine's cores). Then two shorter phases for
-scale: answer saves alone (members with an attempt open re-answering, the hot path of a deadline
-rush), and /healthz (the same stack doing one database statement: the floor of any request).
+servers, PostgreSQL and Redis, and this load generator used (they share the machine's cores), also
+per complete attempt: the budget that decides how many attempts a second the machine can take.
+Then two shorter phases for scale: answer saves alone (members with an attempt open re-answering,
+the hot path of a deadline rush), and /healthz (the same stack doing one database statement: the floor of any request).
 
 Settings (environment): BENCH_DATABASE_URL (default: database bench_attempts on the local
 PostgreSQL, dropped and rebuilt), BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_SECONDS (30),
@@ -34,10 +35,13 @@ import aiohttp  # noqa: E402
 import redis  # noqa: E402
 from serving import (  # noqa: E402
     SECRET,
+    analyse,
     build_province,
+    machine_cpu_seconds,
     open_round,
     percentile,
     postgres_missing,
+    programs_cpu,
     recreate_database,
     servers_cpu,
     signed_in,
@@ -69,6 +73,7 @@ def prepare() -> tuple[int, list[tuple[str, str]]]:
         upgrade()
         province_id, members = build_province(MEMBERS, 200)
         round_id = open_round(province_id, "Đợt thi thử tải")
+        analyse()
         credentials = [signed_in(app, member.user_id) for member in members]
         return round_id, credentials
 
@@ -211,10 +216,13 @@ def main() -> None:
                                                  "DB_MAX_OVERFLOW": "5"}, logdir, "attempts", connections=2000)
     try:
         server_cpu_before = servers_cpu(servers)
+        stores_before, machine_before = programs_cpu("postgres", "redis-server"), machine_cpu_seconds()
         own_before = resource.getrusage(resource.RUSAGE_SELF)
         results, elapsed = asyncio.run(load(round_id, credentials))
         own_after = resource.getrusage(resource.RUSAGE_SELF)
         server_cpu = servers_cpu(servers) - server_cpu_before
+        stores_cpu = programs_cpu("postgres", "redis-server") - stores_before
+        machine_cpu = machine_cpu_seconds() - machine_before
         saves, save_errors, saves_elapsed = asyncio.run(saves_only(round_id, credentials))
         health, health_elapsed = asyncio.run(health_only())
     finally:
@@ -230,7 +238,13 @@ def main() -> None:
         print(f"{name:12s} latency ms: p50 {_ms(values, 50):.1f}  p95 {_ms(values, 95):.1f}  "
               f"p99 {_ms(values, 99):.1f}  mean {mean:.1f}  (n={len(values)})")
     print(f"CPU: servers {server_cpu:.1f} s ({server_cpu / elapsed * 100:.0f}% of one core), "
-          f"load generator {generator_cpu:.1f} s ({generator_cpu / elapsed * 100:.0f}% of one core)")
+          f"load generator {generator_cpu:.1f} s ({generator_cpu / elapsed * 100:.0f}%), "
+          f"PostgreSQL and Redis {stores_cpu:.1f} s ({stores_cpu / elapsed * 100:.0f}%); "
+          f"machine busy {machine_cpu / elapsed * 100:.0f}% of {os.cpu_count() * 100}%")
+    if results.completed:
+        per = 1000 / results.completed
+        print(f"CPU per complete attempt: servers {server_cpu * per:.1f} ms, PostgreSQL and Redis "
+              f"{stores_cpu * per:.1f} ms, load generator {generator_cpu * per:.1f} ms")
     if results.errors:
         print(f"errors: {results.errors}; first: {results.sample_error!r}")
     print(f"answer saves alone: {len(saves) / saves_elapsed:.0f} saves/s, latency ms p50 {_ms(saves, 50):.1f}"

@@ -57,6 +57,7 @@ from serving import (  # noqa: E402
     RssSampler,
     Server,
     build_province,
+    machine_cpu_seconds,
     open_round,
     percentile,
     postgres_missing,
@@ -124,14 +125,6 @@ def new_round(app: object, world: World, label: str) -> int:
 
 
 # --- the servers ------------------------------------------------------------------------------------
-
-
-def machine_cpu_seconds() -> float:
-    """CPU seconds all cores spent busy since boot (/proc/stat): with the benchmark's own share taken
-    out, what PostgreSQL, Redis and anything else running on the machine took."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle and iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 class EmitCounter(threading.Thread):

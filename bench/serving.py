@@ -112,6 +112,26 @@ def servers_cpu(servers: list[Server]) -> float:
     return sum(cpu_seconds(server.pids()) for server in servers)
 
 
+def programs_cpu(*names: str) -> float:
+    """User + system CPU so far of every running process of these programs (e.g. "postgres",
+    "redis-server"): read before and after a phase, the difference is what they spent on it (a
+    database connection opened meanwhile counts from zero)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if stat.read_text().split("(", 1)[1].split(")", 1)[0] in names:
+                pids.append(int(stat.parent.name))
+    return cpu_seconds(pids)
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat): with the benchmark's own share taken
+    out, what PostgreSQL, Redis and anything else running on the machine took."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     """Peak resident memory of each server's worker, sampled from /proc."""
 
@@ -199,6 +219,16 @@ def build_province(members: int, questions: int) -> tuple[int, list[Member]]:
     ])
     db.session.commit()
     return province.id, [Member(uid, teams[i // 10].id, teams[i // 10].unit_id) for i, uid in enumerate(user_ids)]
+
+
+def analyse() -> None:
+    """Planner statistics for the tables just bulk-loaded (app context), as a database in service
+    has them: without, PostgreSQL plans as if the 9,000 members were none."""
+    from core.extensions import db
+
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("ANALYZE"))
 
 
 def open_round(scope_unit_id: int, title: str) -> int:

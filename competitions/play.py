@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from competitions.models import ROUND_CONTEXT_PREFIX, AttemptPolicy, Entry, PredictionKind, Reveal, Round, RoundStatus
 from competitions.rounds import DEFAULT_PREDICTION_QUESTIONS, Phase, phase, plan_rules
@@ -22,7 +23,7 @@ from core.accounts import service as accounts
 from core.accounts.models import User
 from core.accounts.roles import RoleCode
 from core.db_types import utcnow
-from core.errors import PermissionDenied, ValidationError
+from core.errors import NotFound, PermissionDenied, ValidationError
 from core.extensions import db
 from core.locks import LockSpace
 from core.org.models import COMMUNE_LEVEL, Unit
@@ -192,7 +193,9 @@ def check_start(user: User, round_: Round, now: datetime) -> Standing:
 
 
 def entry_of(user: User, round_: Round) -> Entry | None:
-    return db.session.scalar(select(Entry).where(Entry.round_id == round_.id, Entry.user_id == user.id))
+    # The user is at hand: not joined in again (with their role and unit) on every start.
+    query = select(Entry).where(Entry.round_id == round_.id, Entry.user_id == user.id).options(lazyload(Entry.user))
+    return db.session.scalar(query)
 
 
 def has_prediction(round_: Round) -> bool:
@@ -248,13 +251,34 @@ def start_attempt(
     rng: random.Random | None = None,
 ) -> Attempt:
     """Start an attempt, or return the one in progress (two tabs, two phones land on the same)."""
-    now = now or utcnow()
+    _lock_starts(round_.id, user.id)
+    db.session.refresh(round_)  # an edit may have landed between loading the round and the lock
+    return _start_locked(user, round_, prediction, now, rng)
+
+
+def start_in(round_id: int, user: User, prediction: object = None) -> tuple[Attempt, Round]:
+    """``start_attempt`` for the API: the round is read once, under the locks (a start is the
+    costliest request of a contest). A draft or unknown round is not found."""
+    _lock_starts(round_id, user.id)
+    round_ = visible_round(round_id)
+    if round_ is None:
+        raise NotFound(_("Không tìm thấy đợt thi."))
+    return _start_locked(user, round_, prediction), round_
+
+
+def _lock_starts(round_id: int, user_id: int) -> None:
     # Shared on the round: an organiser's edit (competitions.rounds, exclusive) waits for starts
     # in flight and then finds the round frozen, or a start waits for the edit and draws by the
-    # new rules (hence the refresh). Exclusive on the person's starts: a double tap or a second
-    # phone waits for the first start, then finds its attempt. Other people's starts never wait.
-    locks.take(locks.shared(LockSpace.ROUND, round_.id), locks.exclusive(LockSpace.PERSON_STARTS, user.id))
-    db.session.refresh(round_)
+    # new rules. Exclusive on the person's starts: a double tap or a second phone waits for the
+    # first start, then finds its attempt. Other people's starts never wait.
+    locks.take(locks.shared(LockSpace.ROUND, round_id), locks.exclusive(LockSpace.PERSON_STARTS, user_id))
+
+
+def _start_locked(
+    user: User, round_: Round, prediction: object = None, now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> Attempt:
+    now = now or utcnow()
     active = in_progress(user, round_, now)
     if active is not None:
         return active

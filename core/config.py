@@ -45,6 +45,8 @@ class Config:
         self.ITEM_STATS_LOW_P = float(env.get("ITEM_STATS_LOW_P", "0.10"))
         self.ITEM_STATS_HIGH_P = float(env.get("ITEM_STATS_HIGH_P", "0.95"))
         self.ATTEMPT_GRACE_SECONDS = _int("ATTEMPT_GRACE_SECONDS", 3)
+        # how long a process draws from the approved questions it read (quiz.pool)
+        self.POOL_CACHE_SECONDS = _int("POOL_CACHE_SECONDS", 30)
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.BABEL_DEFAULT_LOCALE = env.get("DEFAULT_LOCALE", "vi")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE

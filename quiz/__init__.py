@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     from core.demo import register_part
     from quiz import (
         models,  # noqa: F401 - tables registered for the migrations
+        pool,
         transfer_views,  # noqa: F401 - adds the import/export routes to quiz.views.bp
     )
     from quiz.cli import quiz_cli
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(quiz_cli)
     register_part(DEMO_BANK)
+    pool.watch()

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts.models import User
 from core.db_types import utcnow
@@ -22,9 +23,8 @@ from core.errors import NotFound, PermissionDenied, ValidationError
 from core.extensions import db
 from core.persistence import insert_or_existing
 from core.signals import attempt_closed
-from quiz import live_answers
-from quiz.bank import approved_pool
-from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind
+from quiz import live_answers, pool
+from quiz.models import Attempt, AttemptItem, AttemptStatus, Question, QuestionKind, QuestionStatus, QuestionVersion
 
 
 @dataclass(frozen=True)
@@ -55,34 +55,51 @@ def _ordered(plan: Sequence[DrawRule]) -> list[DrawRule]:
     return sorted(plan, key=lambda r: (r.category_id is None) + (r.difficulty is None))
 
 
-def _pool_ids(rule: DrawRule) -> list[int]:
-    query = approved_pool(rule.category_id, rule.difficulty).with_only_columns(Question.id).order_by(None)
-    return list(db.session.scalars(query))
-
-
 def shortfalls(plan: Sequence[DrawRule], exclude: Collection[int] = ()) -> list[Shortfall]:
     """The rules the approved questions (but ``exclude``) cannot satisfy (empty when the plan can be met)."""
     taken: set[int] = set(exclude)
     missing = []
     for rule in _ordered(plan):
-        pool = [qid for qid in _pool_ids(rule) if qid not in taken]
-        if len(pool) < rule.count:
-            missing.append(Shortfall(rule, len(pool)))
-        taken.update(pool[: rule.count])
+        ids = [qid for qid in pool.read(rule.category_id, rule.difficulty) if qid not in taken]
+        if len(ids) < rule.count:
+            missing.append(Shortfall(rule, len(ids)))
+        taken.update(ids[: rule.count])
     return missing
 
 
-def draw(plan: Sequence[DrawRule], rng: random.Random, exclude: Collection[int] = ()) -> list[Question]:
-    """Random approved questions (but ``exclude``) following the plan, in random order, no question twice."""
-    chosen: list[int] = []
+def draw(plan: Sequence[DrawRule], rng: random.Random, exclude: Collection[int] = ()) -> list[QuestionVersion]:
+    """The current versions of random approved questions (but ``exclude``) following the plan, in
+    random order, no question twice. Drawn from this process's pool (quiz.pool); when a question
+    picked from it has changed meanwhile, or it falls short, drawn again from the bank itself."""
+    versions = _draw(plan, rng, exclude, pool.cached)
+    if versions is None:
+        pool.forget()
+        versions = _draw(plan, rng, exclude, pool.read)
+    if versions is None:
+        raise ValidationError(_("Ngân hàng không còn đủ câu hỏi đã duyệt cho đợt thi này."))
+    return versions
+
+
+def _draw(
+    plan: Sequence[DrawRule], rng: random.Random, exclude: Collection[int],
+    pools: Callable[[int | None, str | None], pool.Pool],
+) -> list[QuestionVersion] | None:
+    chosen: dict[int, int] = {}
     for rule in _ordered(plan):
-        pool = sorted(qid for qid in _pool_ids(rule) if qid not in chosen and qid not in exclude)
-        if len(pool) < rule.count:
-            raise ValidationError(_("Ngân hàng không còn đủ câu hỏi đã duyệt cho đợt thi này."))
-        chosen.extend(rng.sample(pool, rule.count))
-    rng.shuffle(chosen)
-    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
-    return [by_id[qid] for qid in chosen]
+        found = pools(rule.category_id, rule.difficulty)
+        ids = sorted(qid for qid in found if qid not in chosen and qid not in exclude)
+        if len(ids) < rule.count:
+            return None
+        chosen.update((qid, found[qid]) for qid in rng.sample(ids, rule.count))
+    order = list(chosen.values())
+    rng.shuffle(order)
+    # Only the versions are loaded, those still current of questions still approved.
+    current = select(QuestionVersion).join(QuestionVersion.question).where(
+        QuestionVersion.id.in_(order), Question.current_version_id == QuestionVersion.id,
+        Question.status == QuestionStatus.APPROVED,
+    )
+    by_id = {version.id: version for version in db.session.scalars(current)}
+    return [by_id[vid] for vid in order] if len(by_id) == len(order) else None
 
 
 def active_attempt(user: User, context: str) -> Attempt | None:
@@ -109,17 +126,15 @@ def start(
         if existing is not None:
             return existing
     rng = rng or random.SystemRandom()
-    questions = draw(plan, rng)
-    attempt = Attempt(user_id=user.id, context=context, started_at=now, deadline_at=deadline_at,
-                      max_score=len(questions))
-    for position, question in enumerate(questions):
-        order = list(range(len(question.current.choices)))
-        if question.current.kind != QuestionKind.TRUE_FALSE:  # "Đúng" stays before "Sai"
+    versions = draw(plan, rng)
+    orders = []
+    for version in versions:
+        order = list(range(len(version.choices)))
+        if version.kind != QuestionKind.TRUE_FALSE:  # "Đúng" stays before "Sai"
             rng.shuffle(order)
-        attempt.items.append(
-            # the version object, already loaded with the question: the reply needs it, unqueried
-            AttemptItem(position=position, version=question.current, choice_order=order)
-        )
+        orders.append(order)
+    attempt = Attempt(user_id=user.id, context=context, started_at=now, deadline_at=deadline_at,
+                      max_score=len(versions))
     if serialised:
         db.session.add(attempt)
         db.session.flush()
@@ -127,10 +142,24 @@ def start(
     else:
         # A concurrent start may win the race; the unique index keeps its attempt the only one.
         stored = insert_or_existing(attempt, lambda: active_attempt(user, context))
+    if stored is attempt:
+        _add_items(attempt, versions, orders)
     if live_answers.enabled():
         # The winner of a concurrent start has its hash already, perhaps with answers in it.
         _go_live(stored, new=stored is attempt)
     return stored
+
+
+def _add_items(attempt: Attempt, versions: Sequence[QuestionVersion], orders: Sequence[list[int]]) -> None:
+    # One bulk INSERT … RETURNING instead of the unit of work, which took a sixth of the servers'
+    # CPU under load. The items (and their versions, at hand) are set as loaded: the reply and
+    # the Redis hash read them without a query.
+    rows = [{"attempt_id": attempt.id, "position": position, "version_id": version.id, "choice_order": order}
+            for position, (version, order) in enumerate(zip(versions, orders, strict=True))]
+    items = list(db.session.scalars(insert(AttemptItem).returning(AttemptItem, sort_by_parameter_order=True), rows))
+    for item, version in zip(items, versions, strict=True):
+        set_committed_value(item, "version", version)
+    set_committed_value(attempt, "items", items)
 
 
 def _go_live(attempt: Attempt, new: bool) -> None:
@@ -178,11 +207,12 @@ def _one_choice_only() -> ValidationError:
     return ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
 
 
-def _store(item: AttemptItem, positions: Sequence[int], seq: int, answered_at: datetime, answer_ms: int) -> None:
-    item.selected = sorted(item.choice_order[p] for p in positions) or None
-    item.answer_seq = seq
-    item.answered_at = answered_at
-    item.answer_ms = answer_ms
+def _answer(
+    item: AttemptItem, positions: Sequence[int], seq: int, answered_at: datetime, answer_ms: int
+) -> dict[str, object]:
+    """The item's columns that store an answer (``positions``: display positions)."""
+    return {"selected": sorted(item.choice_order[p] for p in positions) or None, "answer_seq": seq,
+            "answered_at": answered_at, "answer_ms": answer_ms}
 
 
 def save_answer(
@@ -214,7 +244,9 @@ def save_answer(
     previous = db.session.scalar(
         select(func.max(AttemptItem.answered_at)).where(AttemptItem.attempt_id == attempt.id)
     ) or attempt.started_at
-    _store(item, positions, seq, now, max(0, int((now - max(previous, attempt.started_at)).total_seconds() * 1000)))
+    spent_ms = max(0, int((now - max(previous, attempt.started_at)).total_seconds() * 1000))
+    for column, value in _answer(item, positions, seq, now, spent_ms).items():
+        setattr(item, column, value)
     db.session.flush()
     return item
 
@@ -282,12 +314,8 @@ def _live_answers(attempt: Attempt, closing: bool) -> dict[int, live_answers.Liv
     return live_answers.close(attempt.id) if closing else live_answers.peek(attempt.id)
 
 
-def _grade(attempt: Attempt) -> None:
-    score = 0
-    for item in attempt.items:
-        item.is_correct = bool(item.selected) and sorted(item.selected) == sorted(item.version.correct)
-        score += item.is_correct
-    attempt.score = score
+def _is_correct(item: AttemptItem, selected: list[int] | None) -> bool:
+    return bool(selected) and sorted(selected) == sorted(item.version.correct)  # type: ignore[arg-type]
 
 
 def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
@@ -296,18 +324,36 @@ def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
         return attempt
     now = now or utcnow()
     live = _live_answers(attempt, closing=True)
+    graded = []
     for item in attempt.items:
         answer = live.get(item.id)
         if answer is not None and answer.seq > item.answer_seq:
-            _store(item, answer.positions, answer.seq, answer.saved_at, answer.answer_ms)
+            values = _answer(item, answer.positions, answer.seq, answer.saved_at, answer.answer_ms)
+        else:
+            values = {"selected": item.selected, "answer_seq": item.answer_seq, "answered_at": item.answered_at,
+                      "answer_ms": item.answer_ms}
+        values["is_correct"] = _is_correct(item, values["selected"])  # type: ignore[arg-type]
+        graded.append((item, values))
+    _write_items(graded)
     submitted_at = min(now, attempt.deadline_at)
-    _grade(attempt)
+    attempt.score = sum(bool(values["is_correct"]) for _item, values in graded)
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = submitted_at
     attempt.duration_ms = max(0, int((submitted_at - attempt.started_at).total_seconds() * 1000))
     db.session.flush()
     attempt_closed.send(attempt)
     return attempt
+
+
+def _write_items(graded: list[tuple[AttemptItem, dict[str, object]]]) -> None:
+    # One bulk UPDATE by primary key instead of the unit of work (a tenth of the servers' CPU under
+    # load went to flushing graded items); the objects are then set to what the rows now hold.
+    if not graded:
+        return
+    db.session.execute(update(AttemptItem), [{"id": item.id, **values} for item, values in graded])
+    for item, values in graded:
+        for column, value in values.items():
+            set_committed_value(item, column, value)
 
 
 def close_due(context: str | None = None, now: datetime | None = None) -> int:

@@ -22,6 +22,7 @@ from flask_sqlalchemy.session import Session
 from core.app import create_app
 from core.config import Config
 from core.extensions import db, limiter
+from quiz import pool
 from tests.factories import Factory, QuizFactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -118,6 +119,7 @@ def session(app: Flask) -> Iterator[sa.orm.scoped_session]:
         {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _ConnectionBoundSession}
     )
     limiter.reset()
+    pool.forget(app)  # ids a rolled-back test read
     try:
         yield db.session
     finally:

@@ -77,7 +77,7 @@ def _versions(question_ids: Sequence[int], draw: Sequence[DrawRule]) -> list[int
                         k=short.rule.count)
             raise ValidationError(message, field="draw")
         drawn = attempts.draw(draw, secrets.SystemRandom(), exclude=picked)
-        versions += [q.current.id for q in drawn if q.current is not None]
+        versions += [version.id for version in drawn]
     if not versions:
         raise ValidationError(_("Hãy chọn hoặc rút ít nhất một câu hỏi."), field="question_ids")
     if len(versions) > MAX_QUESTIONS:

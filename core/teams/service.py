@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, true
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.accounts import service as accounts
@@ -148,10 +149,12 @@ def size_status(team: Team, count: int | None = None) -> SizeStatus:
 
 
 def active_membership_of(user: User) -> Membership | None:
+    # The team (and its unit) in the same query: every caller looks at it, an attempt start among
+    # them. The user is at hand: not joined in again with their role and unit.
     return db.session.scalar(
         select(Membership).where(
             Membership.user_id == user.id, Membership.status == MembershipStatus.ACTIVE
-        )
+        ).options(lazyload(Membership.user), joinedload(Membership.team))
     )
 
 
