@@ -3,9 +3,10 @@
 Servers are started as in production (gunicorn, one gevent worker per process, PostgreSQL, Redis as
 rank store and Socket.IO message queue). A feeder process stores a steady stream of submitted
 attempts with their round entries and notifies the boards of them, exactly as
-competitions.board_feed does after a real submission. Watchers are protocol-level clients (Engine.IO
-v4 / Socket.IO v5 over aiohttp websockets, spread over a few generator processes) subscribed to the
-round's people board; client i talks to server process i % P, as sticky sessions would place it.
+competitions.board_feed does after a real submission. Watchers are protocol-level clients
+(bench/watcher.py: websocket, Engine.IO v4 and Socket.IO v5 on bare TCP connections, spread over a
+few generator processes) subscribed to the round's people board; client i talks to server process
+i % P, as sticky sessions would place it.
 
 Per configuration (server processes x watchers) it prints: updates emitted (counted on the Redis
 message queue, independent of the clients) and seen by clients, deliveries expected (updates x
@@ -39,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -49,9 +49,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+import uvloop  # noqa: E402
 from serving import (  # noqa: E402
     SECRET,
     RssSampler,
@@ -66,7 +66,7 @@ from serving import (  # noqa: E402
     start_servers,
     stop_servers,
 )
-from sio import ProtocolError  # noqa: E402
+from watcher import ProtocolError, Received, Watcher, watch  # noqa: E402
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_boards")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -91,8 +91,6 @@ MEMBERS = max(1000, math.ceil(RATE * SECONDS * 1.25 / 10) * 10)
 # The Socket.IO channel on Redis is shared by every database number of a Redis server (the test
 # suite's servers use it too): round ids far from a test database's keep rooms from colliding.
 FIRST_ROUND_ID = 900_001
-NAMESPACE = "/boards"
-UPDATE_PREFIX = f'42{NAMESPACE},["update",'
 CHANNEL = "flask-socketio"  # core.realtime's message-queue channel
 
 
@@ -251,80 +249,6 @@ def feeder_main(conn: Connection, round_id: int, members: list[tuple[int, int, i
 # --- the watchers -----------------------------------------------------------------------------------
 
 
-def _number(text: str, key: str) -> int:
-    """The whole number after ``key`` in compact JSON, without parsing the rest (kept light on purpose)."""
-    start = text.find(key)
-    if start < 0:
-        return -1
-    start += len(key)
-    end = start
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    return int(text[start:end]) if end > start else -1
-
-
-async def _receive(ws: aiohttp.ClientWebSocketResponse) -> str:
-    msg = await ws.receive()
-    if msg.type is not aiohttp.WSMsgType.TEXT:
-        raise ProtocolError(f"websocket {msg.type.name} during handshake")
-    if msg.data == "2":  # an Engine.IO ping may come at any time
-        await ws.send_str("3")
-    return msg.data
-
-
-async def _handshake(session: aiohttp.ClientSession, port: int, board: str) -> aiohttp.ClientWebSocketResponse:
-    """Engine.IO open, Socket.IO namespace connect, subscribe, snapshot."""
-    ws = await session.ws_connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
-                                  compress=15 if DEFLATE else 0, max_msg_size=0, autoping=True)
-    try:
-        if not (await _receive(ws)).startswith("0{"):
-            raise ProtocolError("no Engine.IO open packet")
-        await ws.send_str(f"40{NAMESPACE},")
-        while not (text := await _receive(ws)).startswith(f"40{NAMESPACE},"):
-            if text.startswith(f"44{NAMESPACE},"):
-                raise ProtocolError(f"namespace refused: {text[:200]}")
-        await ws.send_str(f"42{NAMESPACE}," + json.dumps(["subscribe", {"board": board, "top": TOP}]))
-        while not (text := await _receive(ws)).startswith(f'42{NAMESPACE},["snapshot",'):
-            if text.startswith(f'42{NAMESPACE},["board_error",'):
-                raise ProtocolError(f"subscribe refused: {text[:200]}")
-        return ws
-    except BaseException:
-        await ws.close()
-        raise
-
-
-@dataclass
-class Received:
-    """What one generator's watchers received, as flat arrays (cheap to keep and to send back)."""
-
-    received_ms: array = field(default_factory=lambda: array("q"))
-    stored_at: array = field(default_factory=lambda: array("q"))
-    sent_at: array = field(default_factory=lambda: array("q"))
-    counts: list[int] = field(default_factory=list)  # updates received, per watcher
-    largest: int = 0  # the most rows a board update said the board has: every result fed, at the end
-    last: float = 0.0  # monotonic time of the latest update
-
-
-async def _listen(ws: aiohttp.ClientWebSocketResponse, watcher: int, got: Received, ended: Counter) -> None:
-    async for msg in ws:
-        if msg.type is not aiohttp.WSMsgType.TEXT:
-            continue
-        text = msg.data
-        if text.startswith(UPDATE_PREFIX):
-            got.received_ms.append(int(time.time() * 1000))
-            got.stored_at.append(_number(text, '"stored_at":'))
-            got.sent_at.append(_number(text, '"sent_at":'))
-            got.counts[watcher] += 1
-            got.largest = max(got.largest, _number(text, '"size":'))
-            got.last = time.monotonic()
-        elif text == "2":
-            await ws.send_str("3")
-        elif text == "1" or text.startswith(f"41{NAMESPACE}"):
-            ended["closed by server"] += 1
-            return
-    ended[f"websocket {ws.close_code}"] += 1
-
-
 async def _generate(conn: Connection, clients: list[int], board: str, connecting: int) -> None:
     loop = asyncio.get_running_loop()
 
@@ -334,50 +258,45 @@ async def _generate(conn: Connection, clients: list[int], board: str, connecting
     got, ended, errors = Received(), Counter(), Counter()
     first_error = ""
     gate = asyncio.Semaphore(connecting)
-    listeners: list[asyncio.Task] = []
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+    watchers: list[Watcher] = []
 
-        async def watcher(port: int) -> None:
-            nonlocal first_error
-            try:
-                async with gate:
-                    ws = await asyncio.wait_for(_handshake(session, port, board), 60)
-            except (TimeoutError, OSError, ProtocolError, aiohttp.ClientError) as exc:
-                errors[type(exc).__name__] += 1
-                first_error = first_error or f"{type(exc).__name__}: {exc}"
-                return
-            got.counts.append(0)
-            listeners.append(asyncio.create_task(_listen(ws, len(got.counts) - 1, got, ended)))
+    async def subscribe(port: int) -> None:
+        nonlocal first_error
+        try:
+            async with gate:
+                watchers.append(await asyncio.wait_for(watch(port, board, TOP, DEFLATE, got, ended), 60))
+        except (TimeoutError, OSError, ProtocolError) as exc:
+            errors[type(exc).__name__] += 1
+            first_error = first_error or f"{type(exc).__name__}: {exc}"
 
-        began = time.monotonic()
-        await asyncio.gather(*(watcher(port) for port in clients))
-        conn.send({"subscribed": len(listeners), "errors": dict(errors), "first_error": first_error,
-                   "seconds": time.monotonic() - began})
-        await command()  # go: the feeder starts
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        window_began = time.monotonic()
-        await command()  # end: the feeder stopped
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        window = time.monotonic() - window_began
-        emitted = int(await command())  # stop: how many updates the servers emitted
-        got.last = max(got.last, time.monotonic())
-        while min(got.counts, default=emitted) < emitted and time.monotonic() - got.last < QUIET_SECONDS:
-            await asyncio.sleep(0.1)
-        for task in listeners:
-            task.cancel()
-        await asyncio.gather(*listeners, return_exceptions=True)
+    began = time.monotonic()
+    await asyncio.gather(*(subscribe(port) for port in clients))
+    conn.send({"subscribed": len(watchers), "errors": dict(errors), "first_error": first_error,
+               "seconds": time.monotonic() - began})
+    await command()  # go: the feeder starts
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    window_began = time.monotonic()
+    await command()  # end: the feeder stopped
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    window = time.monotonic() - window_began
+    emitted = int(await command())  # stop: how many updates the servers emitted
+    got.last = max(got.last, time.monotonic())
+    while min(got.counts, default=emitted) < emitted and time.monotonic() - got.last < QUIET_SECONDS:
+        await asyncio.sleep(0.1)
+    behind = sum(c < emitted for c in got.counts)
+    for watcher in watchers:
+        watcher.close()
     conn.send({
         "received_ms": got.received_ms, "stored_at": got.stored_at, "sent_at": got.sent_at,
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), "window": window,
-        "ended_early": dict(ended), "behind": sum(c < emitted for c in got.counts),
-        "largest": got.largest,
+        "ended_early": dict(ended), "behind": behind, "largest": got.largest,
     })
 
 
 def generator_main(conn: Connection, clients: list[int], board: str, connecting: int) -> None:
-    """A child process: one asyncio loop holding the watchers ``clients`` (their server ports)."""
-    asyncio.run(_generate(conn, clients, board, connecting))
+    """A child process: one event loop holding the watchers ``clients`` (their server ports). uvloop's
+    transports cost the watchers a fraction of what asyncio's do: CPU left to the servers measured."""
+    uvloop.run(_generate(conn, clients, board, connecting))
 
 
 # --- one configuration ------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A higher package calls ``notify`` after it has committed a result; the broadcaster takes the
 pending changes once per interval (``take``: each pending change goes to exactly one process,
-however many run) and lets the board's source apply them. Ten thousand results a minute thus
+however many run, and a group is taken at most once per interval by all of them) and lets the
+board's source apply them. Ten thousand results a minute thus
 become at most one refresh and one update per board and interval.
 """
 
@@ -25,20 +26,30 @@ def _members_key(group: str) -> str:
     return f"thidua:lb:pending:{group}"
 
 
-# Pops every pending group with its members and age, atomically: a change notified while this
-# runs is either taken now or left for the next interval, never lost or taken twice.
+_TAKEN = "thidua:lb:taken"  # hash group -> when a process last took it (Redis server clock, ms)
+
+# Pops the pending groups with their members and age, atomically: a change notified while this runs
+# is either taken now or left for a later tick, never lost or taken twice. A group some process took
+# less than ARGV[1] ms ago is left where it is: every process ticks once per interval, but at its
+# own moments, and without this two processes would each send the board an update per interval.
 _TAKE = """
-local groups = redis.call('SMEMBERS', KEYS[1])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local gap = tonumber(ARGV[1])
 local out = {}
-for _, group in ipairs(groups) do
-  local key = KEYS[1] .. ':' .. group
-  local members = redis.call('SMEMBERS', key)
-  local since = redis.call('HGET', KEYS[2], group)
-  redis.call('DEL', key)
-  redis.call('HDEL', KEYS[2], group)
-  table.insert(out, {group, since or '0', members})
+for _, group in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local last = tonumber(redis.call('HGET', KEYS[3], group) or '0')
+  if now - last >= gap then
+    local key = KEYS[1] .. ':' .. group
+    local members = redis.call('SMEMBERS', key)
+    local since = redis.call('HGET', KEYS[2], group)
+    redis.call('DEL', key)
+    redis.call('HDEL', KEYS[2], group)
+    redis.call('SREM', KEYS[1], group)
+    redis.call('HSET', KEYS[3], group, now)
+    table.insert(out, {group, since or '0', members})
+  end
 end
-redis.call('DEL', KEYS[1])
 return out
 """
 
@@ -95,5 +106,8 @@ def take() -> list[Pending]:
         with queue.lock:
             groups, queue.groups = queue.groups, {}
         return [Pending(g, frozenset(m), since) for g, (m, since) in groups.items()]
+    # A tenth of the interval spared: a tick a little early or late must not wait a whole interval more.
+    gap = int(current_app.config["BOARD_UPDATE_INTERVAL_MS"] * 0.9)
     script = client.register_script(_TAKE)
-    return [Pending(group, frozenset(members), int(since)) for group, since, members in script(keys=[_GROUPS, _SINCE])]
+    taken = script(keys=[_GROUPS, _SINCE, _TAKEN], args=[gap])
+    return [Pending(group, frozenset(members), int(since)) for group, since, members in taken]

@@ -34,6 +34,8 @@ def board_store(request: pytest.FixtureRequest, app: Flask, monkeypatch: pytest.
     """The rank store in process, or in a real Redis (answers of attempts then go there too)."""
     if request.param == "redis":
         monkeypatch.setitem(app.config, "REDIS_URL", request.getfixturevalue("redis_url"))
+        # Each tick() of a test is the next interval: no group is held back for being taken just now.
+        monkeypatch.setitem(app.config, "BOARD_UPDATE_INTERVAL_MS", 1)
     monkeypatch.setitem(app.config, "BOARD_AGGREGATE_INTERVAL_MS", 0)
     app.extensions.pop("thidua.rank_store", None)  # a fresh in-process store per test
     app.extensions.pop("thidua.board_changes", None)
