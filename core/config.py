@@ -58,6 +58,7 @@ class Config:
         self.SOCKETIO_CHANNEL = env.get("SOCKETIO_CHANNEL", "flask-socketio")
         # live boards: at most one update per board per interval, carrying the top N rows
         self.BOARD_UPDATE_INTERVAL_MS = _int("BOARD_UPDATE_INTERVAL_MS", 500)
+        self.BOARD_INFO_CACHE_SECONDS = _int("BOARD_INFO_CACHE_SECONDS", 2)
         self.BOARD_TOP_N = _int("BOARD_TOP_N", 20)
         # team and unit boards are recomputed from all of a round's results: not more often than this
         self.BOARD_AGGREGATE_INTERVAL_MS = _int("BOARD_AGGREGATE_INTERVAL_MS", 2000)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import get_locale
 
 from core.accounts.models import User
 from core.errors import NotFound, PermissionDenied
@@ -117,11 +119,30 @@ def rebuild(board: str) -> int:
 def board_info(board: str, user: User | None) -> BoardInfo:
     """The board, if it exists and ``user`` may watch it; NotFound or PermissionDenied otherwise."""
     source = source_for(board)
-    info = source.info(board) if source is not None else None
+    info = _info(board) if source is not None else None
     if info is None:
         raise NotFound(board)
-    if not info.public and not source.may_watch(board, user):
+    if not info.public and not source.may_watch(board, user):  # type: ignore[union-attr]
         raise PermissionDenied
+    return info
+
+
+def _info(board: str) -> BoardInfo | None:
+    """What the board is about, as its source told this process less than ``BOARD_INFO_CACHE_SECONDS``
+    ago (in this language): when a projector shows a board's QR code, thousands of phones subscribe
+    within a minute, and each asked the database again. Unknown boards are not kept."""
+    key = (board, str(get_locale()))
+    kept: dict[tuple[str, str], tuple[float, BoardInfo]] = current_app.extensions.setdefault("thidua.board_info", {})
+    now = time.monotonic()
+    found = kept.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    info = source_for(board).info(board)  # type: ignore[union-attr]
+    seconds = current_app.config["BOARD_INFO_CACHE_SECONDS"]
+    if info is not None and seconds > 0:
+        if len(kept) > 10_000:  # names of boards long gone
+            kept.clear()
+        kept[key] = (now + seconds, info)
     return info
 
 

@@ -75,6 +75,7 @@ def make_config(database_url: str, **overrides: object) -> Config:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
         "BOARD_BROADCASTER": False,  # tests call leaderboard.broadcast.tick themselves
+        "BOARD_INFO_CACHE_SECONDS": 0,  # tests change rounds and look at their boards at once
         "LIVE_TIMERS": False,  # and reveal live contest questions with competitions.live.events.reveal_if_due
     }
     return Config(**{**settings, **overrides})

@@ -7,12 +7,15 @@ PostgreSQL. The broadcaster is not running in tests: ``broadcast.tick()`` is one
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
+import flask_babel
 import pytest
 import redis
-from flask import Flask, g
+import sqlalchemy as sa
+from flask import Flask, g, session
 from flask.testing import FlaskClient
 
 from competitions import play, results
@@ -200,6 +203,42 @@ def test_a_hidden_live_board_opens_to_everyone_at_closing(world: PlayWorld, boar
     round_.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert service.board_info(board, None).public
+
+
+def test_what_a_board_is_about_is_read_once_per_delay_and_language(
+    app: Flask, world: PlayWorld, board_store: str, monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setitem(app.config, "BOARD_INFO_CACHE_SECONDS", 60)
+    app.extensions.pop("thidua.board_info", None)
+    board = f"{world.round.context}:people"
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with app.test_request_context():
+            assert service.board_info(board, None).public
+            read = len(statements)
+            for _ in range(5):  # thousands of phones subscribing after the QR code
+                assert service.board_info(board, None).title == "Cá nhân"
+            assert len(statements) == read
+            world.round.live_board = False  # hidden meanwhile: new watchers see it for the delay at most
+            db.session.commit()
+            assert service.board_info(board, None).public
+            later = time.monotonic() + 61
+            monkeypatch.setattr(service.time, "monotonic", lambda: later)
+            with pytest.raises(PermissionDenied):
+                service.board_info(board, None)
+        with app.test_request_context():
+            session["locale"] = "en"  # kept apart: the titles are in the watcher's language
+            flask_babel.refresh()  # the test's app context remembers the first request's language
+            assert service.board_info(board, world.make.user(RoleCode.ADMIN)).title == "Individuals"
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        app.extensions.pop("thidua.board_info", None)
+        flask_babel.refresh()  # Vietnamese again for the tests that follow
 
 
 def test_after_the_store_is_lost_the_boards_are_rebuilt_and_equal_the_database(
