@@ -29,6 +29,7 @@ class Config:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'thidua.sqlite3'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
+        self.REDIS_MAX_CONNECTIONS = _int("REDIS_MAX_CONNECTIONS", 200)
         self.TIMEZONE = env.get("TIMEZONE", "Asia/Ho_Chi_Minh")
         self.TEAM_MAX_MEMBERS = _int("TEAM_MAX_MEMBERS", 10)
         self.TEAM_MIN_MEMBERS = _int("TEAM_MIN_MEMBERS", 3)
