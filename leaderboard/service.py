@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from flask_babel import get_locale
 
 from core.accounts.models import User
 from core.errors import NotFound, PermissionDenied
+from core.kept import kept
 from core.redis_client import redis_client
 from leaderboard.sources import BoardInfo, Detail, source_for
 from leaderboard.store import Entry, Row, rank_store
@@ -131,19 +131,8 @@ def _info(board: str) -> BoardInfo | None:
     """What the board is about, as its source told this process less than ``BOARD_INFO_CACHE_SECONDS``
     ago (in this language): when a projector shows a board's QR code, thousands of phones subscribe
     within a minute, and each asked the database again. Unknown boards are not kept."""
-    key = (board, str(get_locale()))
-    kept: dict[tuple[str, str], tuple[float, BoardInfo]] = current_app.extensions.setdefault("thidua.board_info", {})
-    now = time.monotonic()
-    found = kept.get(key)
-    if found is not None and found[0] > now:
-        return found[1]
-    info = source_for(board).info(board)  # type: ignore[union-attr]
-    seconds = current_app.config["BOARD_INFO_CACHE_SECONDS"]
-    if info is not None and seconds > 0:
-        if len(kept) > 10_000:  # names of boards long gone
-            kept.clear()
-        kept[key] = (now + seconds, info)
-    return info
+    return kept("thidua.board_info", (board, str(get_locale())), current_app.config["BOARD_INFO_CACHE_SECONDS"],
+                lambda: source_for(board).info(board))  # type: ignore[union-attr]
 
 
 def _shown(board: str, rows: list[Row]) -> list[dict[str, object]]:

@@ -207,12 +207,15 @@ def _one_choice_only() -> ValidationError:
     return ValidationError(_("Câu hỏi này chỉ chọn một đáp án."), field="choices")
 
 
+_ANSWER_COLUMNS = ("selected", "answer_seq", "answered_at", "answer_ms")
+
+
 def _answer(
     item: AttemptItem, positions: Sequence[int], seq: int, answered_at: datetime, answer_ms: int
 ) -> dict[str, object]:
     """The item's columns that store an answer (``positions``: display positions)."""
-    return {"selected": sorted(item.choice_order[p] for p in positions) or None, "answer_seq": seq,
-            "answered_at": answered_at, "answer_ms": answer_ms}
+    selected = sorted(item.choice_order[p] for p in positions) or None
+    return dict(zip(_ANSWER_COLUMNS, (selected, seq, answered_at, answer_ms), strict=True))
 
 
 def save_answer(
@@ -330,8 +333,7 @@ def close(attempt: Attempt, now: datetime | None = None) -> Attempt:
         if answer is not None and answer.seq > item.answer_seq:
             values = _answer(item, answer.positions, answer.seq, answer.saved_at, answer.answer_ms)
         else:
-            values = {"selected": item.selected, "answer_seq": item.answer_seq, "answered_at": item.answered_at,
-                      "answer_ms": item.answer_ms}
+            values = {column: getattr(item, column) for column in _ANSWER_COLUMNS}
         values["is_correct"] = _is_correct(item, values["selected"])  # type: ignore[arg-type]
         graded.append((item, values))
     _write_items(graded)

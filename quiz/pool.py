@@ -9,23 +9,20 @@ edited in another process is never drawn, and one approved there joins the draws
 
 from __future__ import annotations
 
-import time
 from itertools import chain
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from core.extensions import db
+from core.kept import forget as forget_kept
+from core.kept import kept
 from quiz.bank import approved_pool
 from quiz.models import Question
 
 _KEY = "quiz.pools"
 Pool = dict[int, int]  # question id -> id of its current version
-
-
-def _pools() -> dict[tuple[int | None, str | None], tuple[float, Pool]]:
-    return current_app.extensions.setdefault(_KEY, {})
 
 
 def read(category_id: int | None, difficulty: str | None) -> Pool:
@@ -38,22 +35,13 @@ def read(category_id: int | None, difficulty: str | None) -> Pool:
 
 def cached(category_id: int | None, difficulty: str | None) -> Pool:
     """``read``, or what it returned less than ``POOL_CACHE_SECONDS`` ago in this process."""
-    key = (category_id, difficulty)
-    now = time.monotonic()
-    found = _pools().get(key)
-    if found is not None and found[0] > now:
-        return found[1]
-    pool = read(category_id, difficulty)
-    _pools()[key] = (now + current_app.config["POOL_CACHE_SECONDS"], pool)
-    return pool
+    return kept(_KEY, (category_id, difficulty), current_app.config["POOL_CACHE_SECONDS"],
+                lambda: read(category_id, difficulty))
 
 
 def forget(app: Flask | None = None) -> None:
     """Drop what this process keeps: the next draws read the bank again."""
-    if app is not None:
-        app.extensions.pop(_KEY, None)
-    elif has_app_context():
-        current_app.extensions.pop(_KEY, None)
+    forget_kept(_KEY, app)
 
 
 def _questions_flushed(session: Session, _flush: UOWTransaction) -> None:

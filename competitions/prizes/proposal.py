@@ -260,22 +260,23 @@ def _team_units(team_ids: Iterable[int]) -> dict[int, int]:
 def _round_teams(award: Award, round_: Round) -> list[_Candidate]:
     # Teams without any participant are no candidates: nobody of them took part.
     ranked = [t for t in results.team_results(round_) if t.participants]
-    units = _team_units(t.team_id for t in ranked)
-    rows = [
-        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.score), team_id=t.team_id,
-                   unit_id=units.get(t.team_id), team_name=t.name, unit_name=t.unit_name)
-        for t in ranked
-    ]
-    return _team_rows(award, rows, {f"t{t.team_id}": t.participation for t in ranked})
+    return _ranked_teams(award, ranked, [t.score for t in ranked])
 
 
 def _series_teams(award: Award, series: Series, now: datetime) -> list[_Candidate]:
     ranked = [t for t in results.series_teams(series, now) if t.rounds]
+    return _ranked_teams(award, ranked, [t.total for t in ranked])
+
+
+def _ranked_teams(
+    award: Award, ranked: Sequence[results.TeamResult | results.SeriesTeamStanding], points: Sequence[float]
+) -> list[_Candidate]:
+    """Candidates from a round's or a season's team ranking, with the points each one shows."""
     units = _team_units(t.team_id for t in ranked)
     rows = [
-        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(t.total), team_id=t.team_id,
+        _Candidate(f"t{t.team_id}", (t.rank,), t.rank, t.name, format_points(shown), team_id=t.team_id,
                    unit_id=units.get(t.team_id), team_name=t.name, unit_name=t.unit_name)
-        for t in ranked
+        for t, shown in zip(ranked, points, strict=True)
     ]
     return _team_rows(award, rows, {f"t{t.team_id}": t.participation for t in ranked})
 

@@ -228,7 +228,7 @@ def test_what_a_board_is_about_is_read_once_per_delay_and_language(
             db.session.commit()
             assert service.board_info(board, None).public
             later = time.monotonic() + 61
-            monkeypatch.setattr(service.time, "monotonic", lambda: later)
+            monkeypatch.setattr("core.kept.time.monotonic", lambda: later)
             with pytest.raises(PermissionDenied):
                 service.board_info(board, None)
         with app.test_request_context():
