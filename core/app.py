@@ -18,7 +18,7 @@ from core.accounts.permissions import enforce_access
 from core.config import INSTANCE_DIR, ROOT, Config
 from core.errors import NotFound, PermissionDenied
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from core.realtime import WithoutWebSocketCompression, client_manager
+from core.realtime import WithoutWebSocketCompression, client_manager, share_websocket_frames
 
 
 def create_app(config: Config | None = None, **overrides: object) -> Flask:
@@ -53,7 +53,7 @@ def create_app(config: Config | None = None, **overrides: object) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["SOCKETIO_CORS_ORIGINS"],
     )
-
+    share_websocket_frames(socketio.server.eio)
     app.wsgi_app = WithoutWebSocketCompression(app.wsgi_app)  # type: ignore[method-assign]
     # Vietnamese text as UTF-8 in JSON and Socket.IO messages, not \u escapes (half the bytes).
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
