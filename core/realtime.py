@@ -115,7 +115,12 @@ class _SharedFrames:
     def send(self, message: str | bytes) -> None:
         ws = self.ws
         if self.plain and isinstance(message, str) and ws.connected and ws.ws.state is ConnectionState.OPEN:
-            ws.sock.sendall(_text_frame(message))
+            frame = _text_frame(message)
+            # send, not sendall: gevent's sendall asks the kernel for the buffer size on every call,
+            # a second system call per message.
+            sent = ws.sock.send(frame)
+            if sent < len(frame):
+                ws.sock.sendall(memoryview(frame)[sent:])
         else:
             super().send(message)  # type: ignore[misc]
 
