@@ -4,6 +4,9 @@ A room emit sends one encoded packet to every participant in a loop; at 10,000 w
 holds the process for about a second, and answer saves and acks wait behind it. These managers
 hand control to other tasks every ``YIELD_EVERY`` participants.
 
+``emit_each`` sends one event to many rooms, each with its own data (a live question's personal
+results), as one message on the queue rather than one per room.
+
 They also know which rooms each client is in. The library finds them on every disconnect by
 looking through all the rooms of the namespace, one per client at least: when 10,000 watchers of
 a projector board leave together that is 10^8 lookups, and the process sends nothing to anyone
@@ -12,7 +15,7 @@ for minutes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,8 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto import ConnectionType
 from wsproto.connection import Connection, ConnectionState
 from wsproto.events import TextMessage
+
+from core.extensions import socketio as socketio_ext
 
 if TYPE_CHECKING:
     import simple_websocket
@@ -81,16 +86,60 @@ class _RoomIndex:
                     del pending[namespace]
 
 
-class YieldingManager(_RoomIndex, _Yielding, socketio.Manager):
+class _Each:
+    server: socketio.Server
+
+    def emit_each(self, event: str, items: Sequence[tuple[str, object]], namespace: str) -> None:
+        self._emit_here(event, items, namespace)
+
+    def _emit_here(self, event: str, items: Iterable[Sequence[object]], namespace: str | None) -> None:
+        for count, (room, data) in enumerate(items, start=1):
+            socketio.Manager.emit(self, event, data, namespace=namespace, room=room)  # type: ignore[arg-type]
+            if count % YIELD_EVERY == 0:
+                self.server.sleep(0)
+
+
+# A queue message carrying many emits is an emit to this room, which nobody joins: a process that
+# does not know the "each" field (an older one during a rolling update) delivers nothing.
+EACH_ROOM = "thidua:each"
+
+
+class _EachOverQueue(_Each):
+    host_id: str
+
+    def emit_each(self, event: str, items: Sequence[tuple[str, object]], namespace: str) -> None:
+        # At 10,000 players a question's results were 10,000 publishes, each read and decoded by
+        # every other process.
+        each = [[room, data] for room, data in items]
+        self._emit_here(event, each, namespace)
+        self._publish({  # type: ignore[attr-defined]
+            "method": "emit", "event": event, "data": [], "namespace": namespace, "room": EACH_ROOM,
+            "skip_sid": None, "callback": None, "binary": False, "host_id": self.host_id, "each": each,
+        })
+
+    def _handle_emit(self, message: dict[str, object]) -> None:
+        each = message.get("each")
+        if isinstance(each, list):
+            self._emit_here(str(message["event"]), each, message.get("namespace"))  # type: ignore[arg-type]
+        else:
+            super()._handle_emit(message)  # type: ignore[misc]
+
+
+class YieldingManager(_RoomIndex, _Yielding, _Each, socketio.Manager):
     """In-process rooms (one process, no Redis)."""
 
 
-class YieldingRedisManager(_RoomIndex, _Yielding, socketio.RedisManager):
+class YieldingRedisManager(_RoomIndex, _Yielding, _EachOverQueue, socketio.RedisManager):
     """Rooms across processes through the Redis message queue (``REDIS_URL``)."""
 
 
 def client_manager(redis_url: str | None, channel: str) -> socketio.Manager:
     return YieldingRedisManager(redis_url, channel=channel) if redis_url else YieldingManager()
+
+
+def emit_each(event: str, items: Sequence[tuple[str, object]], namespace: str) -> None:
+    """Send ``event`` to each room of ``items`` with that room's data, from any process."""
+    socketio_ext.server.manager.emit_each(event, items, namespace)
 
 
 @lru_cache(maxsize=16)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
 
 from flask import Flask, current_app, session
 from flask_babel import gettext as _
@@ -20,14 +22,16 @@ from competitions.live.models import LiveContest
 from competitions.live.state import Status
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db, socketio
+from core.realtime import emit_each
 
 NAMESPACE = "/live"
 Ack = dict[str, object]
 
 
 def send(messages: list[game.Message]) -> None:
-    for message in messages:
-        socketio.emit(message.event, message.data, to=message.room, namespace=NAMESPACE)
+    # Messages of one event in a row (a question's personal results) leave as one queue message.
+    for event, same in groupby(messages, key=attrgetter("event")):
+        emit_each(event, [(message.room, message.data) for message in same], NAMESPACE)
     _schedule_timers(messages)
 
 

@@ -8,6 +8,7 @@ import contextlib
 import random
 import socket
 import threading
+import time
 
 import engineio
 import pytest
@@ -17,7 +18,7 @@ from wsproto.connection import Connection
 from wsproto.events import Request, TextMessage
 from wsproto.extensions import PerMessageDeflate
 
-from core.realtime import YieldingManager, _text_frame, share_websocket_frames
+from core.realtime import YieldingManager, YieldingRedisManager, _text_frame, share_websocket_frames
 
 NAMESPACES = ("/boards", "/live")
 
@@ -194,3 +195,51 @@ def test_a_message_larger_than_the_socket_buffer_arrives_whole():
     sender.join(5)
     assert received == [big]
     done.set()
+
+
+# --- one event to many rooms, each with its own data ---------------------------------------------
+
+
+def _process(manager: socketio.Manager, received: list[tuple[str, str]]) -> socketio.Server:
+    """A Socket.IO server as a process has one, its clients' packets collected in ``received``."""
+    server = socketio.Server(client_manager=manager, async_mode="threading")
+    server._send_eio_packet = lambda eio_sid, pkt: received.append((eio_sid, pkt.encode()))
+    manager.initialize()
+    return server
+
+
+def _player(manager: socketio.Manager, eio_sid: str, room: str) -> None:
+    manager.enter_room(manager.connect(eio_sid, "/live"), "/live", room)
+
+
+@pytest.mark.redis
+def test_each_room_gets_its_own_data_on_every_process_in_one_queue_message(redis_url):
+    import redis
+
+    channel = f"each-{random.randrange(10**9)}"
+    here, there, older = [], [], []
+    first, second = YieldingRedisManager(redis_url, channel=channel), YieldingRedisManager(redis_url, channel=channel)
+    old = socketio.RedisManager(redis_url, channel=channel)  # a process without emit_each (rolling update)
+    for manager, received in ((first, here), (second, there), (old, older)):
+        _process(manager, received)
+    _player(first, "phone1", "player:1")
+    _player(second, "phone2", "player:2")
+    _player(second, "phone3", "player:3")
+    _player(old, "phone4", "player:4")
+    _player(old, "phone5", "player:1")  # the same player's second phone, on the older process
+    queue = redis.Redis.from_url(redis_url).pubsub()
+    queue.subscribe(channel)
+    queue.get_message(timeout=2)  # the subscription's confirmation
+
+    first.emit_each("result", [(f"player:{n}", {"rank": n}) for n in (1, 2, 3)], "/live")
+
+    deadline = time.monotonic() + 5
+    while len(there) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert here == [("phone1", '42/live,["result",{"rank":1}]')]
+    assert sorted(there) == [("phone2", '42/live,["result",{"rank":2}]'), ("phone3", '42/live,["result",{"rank":3}]')]
+    messages = [queue.get_message(timeout=1) for _ in range(2)]
+    assert sum(m is not None and m["type"] == "message" for m in messages) == 1
+    time.sleep(0.2)
+    assert older == []  # delivers nothing rather than something wrong
+    queue.close()
