@@ -16,7 +16,7 @@ from flask_babel import get_locale
 
 from core.accounts.models import User
 from core.errors import NotFound, PermissionDenied
-from core.kept import kept
+from core.kept import kept, one_at_a_time
 from core.redis_client import redis_client
 from leaderboard.sources import BoardInfo, Detail, source_for
 from leaderboard.store import Entry, Row, rank_store
@@ -98,11 +98,15 @@ def ensure_built(board: str) -> bool:
     store = rank_store()
     if store.is_built(board):
         return False
-    source = source_for(board)
-    if source is None or source.info(board) is None:
-        raise NotFound(board)
-    publish(board, source.compute(board))
-    return True
+    # Phones subscribing to a board the store lost would each compute it again, all at once.
+    with one_at_a_time("thidua.board_build", board):
+        if store.is_built(board):
+            return False
+        source = source_for(board)
+        if source is None or source.info(board) is None:
+            raise NotFound(board)
+        publish(board, source.compute(board))
+        return True
 
 
 def rebuild(board: str) -> int:
