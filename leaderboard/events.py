@@ -12,11 +12,12 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import emit, join_room, leave_room
+from flask_socketio import join_room, leave_room
 
 from core.accounts.models import User
 from core.errors import NotFound, PermissionDenied
 from core.extensions import socketio
+from core.realtime import reply
 from leaderboard import broadcast, service
 from leaderboard.broadcast import NAMESPACE, room
 
@@ -35,7 +36,7 @@ def _board_of(message: object) -> str | None:
 
 
 def _refuse(board: str | None, error: str) -> None:
-    emit("board_error", {"board": board, "error": error})
+    reply("board_error", {"board": board, "error": error})
 
 
 def _allowed(message: object) -> str | None:
@@ -67,7 +68,7 @@ def on_subscribe(message: object) -> None:
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         top = current_app.config["BOARD_TOP_N"]
     join_room(room(board))
-    emit("snapshot", service.view(board, top, service.member_of(board, _user())).as_dict())
+    reply("snapshot", service.view(board, top, service.member_of(board, _user())).as_dict())
 
 
 def on_unsubscribe(message: object) -> None:
@@ -79,7 +80,7 @@ def on_unsubscribe(message: object) -> None:
 def on_me(message: object) -> None:
     board = _allowed(message)
     if board is not None:
-        emit("me", {"board": board, "me": service.view(board, 1, service.member_of(board, _user())).me})
+        reply("me", {"board": board, "me": service.view(board, 1, service.member_of(board, _user())).me})
 
 
 def register() -> None:

@@ -15,14 +15,14 @@ from operator import attrgetter
 from flask import Flask, current_app, session
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import emit, join_room
+from flask_socketio import join_room
 
 from competitions.live import contests, game, state
 from competitions.live.models import LiveContest
 from competitions.live.state import Status
 from core.errors import PermissionDenied, ValidationError
 from core.extensions import db, socketio
-from core.realtime import emit_each
+from core.realtime import emit_each, reply
 
 NAMESPACE = "/live"
 Ack = dict[str, object]
@@ -95,7 +95,7 @@ def _refused(error: Exception) -> Ack:
     db.session.rollback()
     message = getattr(error, "message", None) or _("Bạn không có quyền thực hiện thao tác này.")
     ack: Ack = {"ok": False, "error": message, "field": getattr(error, "field", None)}
-    emit("live_error", ack)
+    reply("live_error", ack)
     return ack
 
 
@@ -148,7 +148,7 @@ def on_answer(message: dict[str, object]) -> Ack:
     contest_id, player_id = mine
     ack, messages = game.answer(contest_id, player_id, message.get("index"), message.get("choice"))
     if not ack["ok"]:
-        emit("live_error", ack)
+        reply("live_error", ack)
         return ack
     send(messages)
     if ack["last"]:  # everyone has answered: reveal now, without holding this player's ack
