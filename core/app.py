@@ -18,7 +18,8 @@ from core.accounts.permissions import enforce_access
 from core.config import INSTANCE_DIR, ROOT, Config
 from core.errors import NotFound, PermissionDenied
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from core.realtime import WithoutWebSocketCompression, client_manager, share_websocket_frames
+from core.frames import WithoutWebSocketCompression, share_websocket_frames
+from core.realtime import client_manager
 
 
 def create_app(config: Config | None = None, **overrides: object) -> Flask:
