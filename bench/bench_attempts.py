@@ -5,7 +5,8 @@ Prints sustained complete attempts per second, answer-save latency p50/p95/p99, 
 servers, PostgreSQL and Redis, and this load generator used (they share the machine's cores), also
 per complete attempt: the budget that decides how many attempts a second the machine can take.
 Then two shorter phases for scale: answer saves alone (members with an attempt open re-answering,
-the hot path of a deadline rush), and /healthz (the same stack doing one database statement: the floor of any request).
+the hot path of a deadline rush), and /healthz (the same stack doing one database statement: the
+floor of any request).
 
 Settings (environment): BENCH_DATABASE_URL (default: database bench_attempts on the local
 PostgreSQL, dropped and rebuilt), BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_SECONDS (30),

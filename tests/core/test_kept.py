@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from core.kept import kept
 
 
 @pytest.fixture
-def app() -> Flask:
+def app() -> Iterator[Flask]:
     app = Flask(__name__)
     with app.app_context():
         yield app

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -41,7 +42,7 @@ class SlowSource(BoardSource):
 
 
 @pytest.fixture(params=["memory", "redis"])
-def app(request: pytest.FixtureRequest) -> Flask:
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     app = Flask(__name__)
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
     app.config.from_object(make_config("sqlite://", REDIS_URL=redis_url))
